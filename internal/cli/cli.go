@@ -1,0 +1,256 @@
+// Package cli is the command-line adapter: it parses arguments with cobra,
+// calls the agentexec package and prints one JSON (or YAML) envelope. It
+// holds no job logic.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/config"
+)
+
+// Version is set at build time (-ldflags "-X …/internal/cli.Version=…").
+var Version = "0.0.0-dev"
+
+// System describes the process the CLI runs in; tests substitute parts.
+type System struct {
+	Stdin   *os.File
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Environ func() []string
+	Cwd     string
+	Home    string
+	// SupervisorExe overrides the executable used for supervisors.
+	SupervisorExe string
+}
+
+// OSSystem returns the real process environment.
+func OSSystem() System {
+	cwd, _ := os.Getwd()
+	home, _ := os.UserHomeDir()
+	return System{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, Cwd: cwd, Home: home}
+}
+
+// usageError is a command-line usage problem: exit 2, nothing on stdout.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// app carries the global flags and lazily built dependencies.
+type app struct {
+	sys     System
+	root    string
+	yaml    bool
+	verbose int
+	log     *slog.Logger
+	// after runs once the response has been written (automatic GC).
+	after func()
+}
+
+func (a *app) logger() *slog.Logger {
+	if a.log != nil {
+		return a.log
+	}
+	level := slog.LevelWarn
+	switch {
+	case a.verbose == 1:
+		level = slog.LevelInfo
+	case a.verbose >= 2:
+		level = slog.LevelDebug
+	}
+	switch strings.ToLower(a.sys.Getenv("AGENT_EXEC_LOG")) {
+	case "error":
+		level = slog.LevelError
+	case "warn":
+		level = slog.LevelWarn
+	case "info":
+		level = slog.LevelInfo
+	case "debug", "trace":
+		level = slog.LevelDebug
+	}
+	a.log = slog.New(slog.NewTextHandler(a.sys.Stderr, &slog.HandlerOptions{Level: level}))
+	return a.log
+}
+
+func (a *app) rootPath() string {
+	return agentexec.ResolveRoot(a.root, a.sys.Getenv, a.sys.Home, a.sys.Cwd)
+}
+
+// loadConfig loads the configuration file (explicit path or default).
+func (a *app) loadConfig(explicit string) (config.Config, error) {
+	if explicit != "" && !filepath.IsAbs(explicit) {
+		explicit = filepath.Join(a.sys.Cwd, explicit)
+	}
+	c, err := config.Load(explicit, a.sys.Getenv, a.sys.Home)
+	if err != nil {
+		return c, &agentexec.Error{Code: agentexec.CodeInvalidConfig, Message: err.Error(), Err: err}
+	}
+	return c, nil
+}
+
+// manager opens the job store with the given configuration.
+func (a *app) manager(c *config.Config) (*agentexec.Manager, error) {
+	opts := agentexec.Options{
+		SupervisorExe: a.sys.SupervisorExe,
+		Env:           a.sys.Environ(),
+		Cwd:           a.sys.Cwd,
+		Logger:        a.logger(),
+	}
+	if c != nil {
+		opts.ShellWrapper = c.Shell()
+		opts.StdinMaxBytes = c.StdinMaxBytes
+	}
+	return agentexec.Open(a.rootPath(), opts)
+}
+
+// respond writes a success envelope.
+func (a *app) respond(typ string, payload any) error {
+	js, err := envelopeJSON(typ, payload)
+	if err != nil {
+		return err
+	}
+	if err := write(a.sys.Stdout, js, a.yaml); err != nil {
+		return errWriteStdout
+	}
+	return nil
+}
+
+var errWriteStdout = errors.New("stdout unwritable")
+
+// Main runs the CLI with args (without the program name) and returns the
+// process exit code: 0 success, 1 error envelope, 2 usage error.
+func Main(ctx context.Context, args []string, sys System) (code int) {
+	a := &app{sys: sys}
+	defer func() {
+		if r := recover(); r != nil {
+			a.logger().Error("internal panic", "panic", r, "stack", string(debug.Stack()))
+			e := &agentexec.Error{Code: agentexec.CodeInternal, Message: fmt.Sprintf("internal error: %v", r)}
+			write(sys.Stdout, ErrorJSON(e), a.yaml)
+			code = 1
+		}
+	}()
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(sys.Stdin)
+	root.SetOut(sys.Stdout)
+	root.SetErr(sys.Stderr)
+	err := root.ExecuteContext(ctx)
+	code = a.exitCode(err)
+	if code == 0 && a.after != nil {
+		a.after()
+	}
+	return code
+}
+
+// exitCode is the single error → exit-code table.
+func (a *app) exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errWriteStdout) {
+		return 1
+	}
+	var ae *agentexec.Error
+	if errors.As(err, &ae) {
+		if werr := write(a.sys.Stdout, ErrorJSON(ae), a.yaml); werr != nil {
+			return 1
+		}
+		return 1
+	}
+	fmt.Fprintf(a.sys.Stderr, "error: %v\nRun 'agent-exec --help' for usage.\n", err)
+	return 2
+}
+
+// wrapRun converts errors from a command body: usage errors stay usage
+// errors, everything else becomes a contract error.
+func wrapRun(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		err := f(cmd, args)
+		if err == nil || errors.Is(err, errWriteStdout) {
+			return err
+		}
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		return agentexec.AsError(err)
+	}
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("%s: missing required argument %s", cmd.CommandPath(), what)
+		}
+		if len(args) > n {
+			return usagef("%s: unexpected argument %q", cmd.CommandPath(), args[n])
+		}
+		return nil
+	}
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "agent-exec",
+		Short:         "Run commands as detached, persistent jobs for agents; every call prints one JSON object",
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("missing command")
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetVersionTemplate("agent-exec {{.Version}}\n")
+	root.Flags().BoolP("version", "V", false, "print the version")
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.root, "root", "", "jobs root (overrides AGENT_EXEC_ROOT and XDG defaults)")
+	pf.BoolVar(&a.yaml, "yaml", false, "print the response as YAML")
+	pf.CountVarP(&a.verbose, "verbose", "v", "diagnostics on stderr (repeat for more)")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err.Error()}
+	})
+	root.AddCommand(
+		newRunCmd(a), newCreateCmd(a), newStartCmd(a), newStatusCmd(a), newTailCmd(a),
+		newWaitCmd(a), newKillCmd(a), newListCmd(a, false), newListCmd(a, true),
+		newSuperviseCmd(a),
+	)
+	for _, c := range extraCommands {
+		root.AddCommand(c(a))
+	}
+	return root
+}
+
+// extraCommands are registered by other files of this package.
+var extraCommands []func(*app) *cobra.Command
+
+func addCount(fs *pflag.FlagSet, p *int64, name string, def int64, usage string) {
+	fs.Var(newCount(p, def), name, usage)
+}
+
+func addDuration(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Var(durationValue{p}, name, usage)
+}

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/config"
+)
+
+func absPath(base, p string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return filepath.Clean(p)
+}
+
+func newStatusCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "status <ID>",
+		Short: "Show the current state of one job",
+		Args:  exactArgs(1, "<ID>"),
+	}
+	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		res, err := m.Status(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		return a.respond("status", res)
+	})
+	return cmd
+}
+
+func newTailCmd(a *app) *cobra.Command {
+	var lines, maxBytes int64
+	cmd := &cobra.Command{
+		Use:   "tail [--tail-lines N] [--max-bytes N] <ID>",
+		Short: "Show the last lines of a job's stdout and stderr",
+		Args:  exactArgs(1, "<ID>"),
+	}
+	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		res, err := m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes})
+		if err != nil {
+			return err
+		}
+		return a.respond("tail", res)
+	})
+	addCount(cmd.Flags(), &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
+	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read from the end of each stream")
+	return cmd
+}
+
+func newWaitCmd(a *app) *cobra.Command {
+	var until, poll time.Duration
+	var forever bool
+	var lines, maxBytes int64
+	cmd := &cobra.Command{
+		Use:   "wait [OPTIONS] <ID>",
+		Short: "Block until a job is terminal or a deadline passes",
+		Args:  exactArgs(1, "<ID>"),
+	}
+	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		fs := cmd.Flags()
+		if forever && (fs.Changed("until") || fs.Changed("timeout-ms")) {
+			return usagef("--until conflicts with --forever")
+		}
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+		if err != nil {
+			return err
+		}
+		return a.respond("wait", res)
+	})
+	fs := cmd.Flags()
+	addDuration(fs, &until, "until", 30*time.Second, "deadline (ms or with unit)")
+	fs.Var(durationValue{&until}, "timeout-ms", "deprecated alias of --until")
+	fs.MarkHidden("timeout-ms")
+	fs.BoolVar(&forever, "forever", false, "no deadline")
+	addDuration(fs, &poll, "poll-ms", 200*time.Millisecond, "fallback re-check interval (min 10ms)")
+	addCount(fs, &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
+	addCount(fs, &maxBytes, "max-bytes", 65536, "bytes per stream")
+	return cmd
+}
+
+func newKillCmd(a *app) *cobra.Command {
+	var sig string
+	var noWait bool
+	cmd := &cobra.Command{
+		Use:   "kill [--signal SIG] [--no-wait] <ID>",
+		Short: "Signal a running job's process group",
+		Args:  exactArgs(1, "<ID>"),
+	}
+	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		res, err := m.Kill(cmd.Context(), args[0], agentexec.KillOptions{Signal: sig, NoWait: noWait})
+		if err != nil {
+			return err
+		}
+		return a.respond("kill", res)
+	})
+	cmd.Flags().StringVar(&sig, "signal", "TERM", "TERM, INT, KILL, HUP, QUIT, USR1 or USR2")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return right after signalling")
+	return cmd
+}
+
+func newListCmd(a *app, ps bool) *cobra.Command {
+	var limit int64
+	var state, cwd string
+	var all bool
+	var tags []string
+	use, short := "list", "List jobs of the current directory (or --all)"
+	if ps {
+		use, short = "ps", "List running jobs (list --state running)"
+	}
+	cmd := &cobra.Command{Use: use, Short: short, Args: exactArgs(0, "")}
+	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		if all && cmd.Flags().Changed("cwd") {
+			return usagef("--all conflicts with --cwd")
+		}
+		for _, p := range tags {
+			if err := agentexec.ValidateTagPattern(p); err != nil {
+				return usagef("invalid tag pattern %q: %v", p, err)
+			}
+		}
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if ps {
+			state = string(agentexec.StateRunning)
+		}
+		res, err := m.List(cmd.Context(), agentexec.ListOptions{Limit: int(limit), State: agentexec.State(state), Cwd: cwd, All: all, Tags: tags})
+		if err != nil {
+			return err
+		}
+		return a.respond("list", res)
+	})
+	fs := cmd.Flags()
+	addCount(fs, &limit, "limit", 0, "maximum jobs returned; 0 = unlimited")
+	if !ps {
+		fs.Var(enumValue{&state, []string{"created", "running", "exited", "killed", "failed", "unknown"}}, "state", "only jobs in this state")
+	}
+	fs.StringVar(&cwd, "cwd", "", "only jobs whose working directory is DIR (default: current directory)")
+	fs.BoolVar(&all, "all", false, "jobs of every directory")
+	fs.StringArrayVar(&tags, "tag", nil, "tag filter pattern, e.g. ci or ci.* (repeatable, ANDed)")
+	return cmd
+}
+
+func newSuperviseCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:    agentexec.SuperviseArg,
+		Hidden: true,
+		// The real entry point is dispatched in main before cobra runs;
+		// reaching this means the invocation was not valid.
+		RunE: func(cmd *cobra.Command, args []string) error { return usagef("_supervise is internal") },
+		DisableFlagParsing: true,
+	}
+}
+
+// scheduleAutoGC arranges the bounded automatic cleanup (SPEC §3.12) to run
+// after the response is written. Implemented with gc (issue 4).
+func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched string) {}

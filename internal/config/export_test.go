@@ -1,0 +1,7 @@
+package config
+
+// Test hooks.
+var (
+	DefaultPathFor = defaultPath
+	ParseBytes     = parse
+)

@@ -1,0 +1,5 @@
+package store
+
+import "syscall"
+
+var errNotEmpty error = syscall.ENOTEMPTY

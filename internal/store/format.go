@@ -1,0 +1,286 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Timestamp formats t as UTC RFC 3339 with second precision (truncated).
+func Timestamp(t time.Time) string { return t.UTC().Truncate(time.Second).Format(TimestampLayout) }
+
+// JobRef is the {"id": …} object of meta.json.
+type JobRef struct {
+	ID string `json:"id"`
+}
+
+// OutputMatch is meta.notification.on_output_match.
+type OutputMatch struct {
+	Pattern   string `json:"pattern"`
+	MatchType string `json:"match_type"`
+	Stream    string `json:"stream"`
+	Command   string `json:"command,omitempty"`
+	File      string `json:"file,omitempty"`
+}
+
+// Notification is meta.notification.
+type Notification struct {
+	NotifyCommand string       `json:"notify_command,omitempty"`
+	NotifyFile    string       `json:"notify_file,omitempty"`
+	OnOutputMatch *OutputMatch `json:"on_output_match,omitempty"`
+}
+
+// Empty reports whether nothing is configured.
+func (n *Notification) Empty() bool {
+	return n == nil || n.NotifyCommand == "" && n.NotifyFile == "" && n.OnOutputMatch == nil
+}
+
+// Meta is meta.json (SPEC §2.3). Unknown top-level keys are kept in Extra and
+// written back after the known ones, so rewrites never drop them.
+type Meta struct {
+	Job             JobRef        `json:"job"`
+	SchemaVersion   string        `json:"schema_version"`
+	Command         []string      `json:"command"`
+	CreatedAt       string        `json:"created_at"`
+	Root            string        `json:"root"`
+	EnvKeys         []string      `json:"env_keys"`
+	EnvVars         []string      `json:"env_vars,omitempty"`
+	EnvVarsRuntime  []string      `json:"env_vars_runtime,omitempty"`
+	Mask            []string      `json:"mask,omitempty"`
+	Cwd             string        `json:"cwd,omitempty"`
+	Notification    *Notification `json:"notification,omitempty"`
+	Tags            []string      `json:"tags"`
+	InheritEnv      bool          `json:"inherit_env"`
+	EnvFiles        []string      `json:"env_files,omitempty"`
+	TimeoutMS       int64         `json:"timeout_ms"`
+	KillAfterMS     int64         `json:"kill_after_ms"`
+	ProgressEveryMS int64         `json:"progress_every_ms"`
+	ShellWrapper    []string      `json:"shell_wrapper"`
+	StdinFile       string        `json:"stdin_file,omitempty"`
+
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+var metaKeys = map[string]bool{
+	"job": true, "schema_version": true, "command": true, "created_at": true, "root": true,
+	"env_keys": true, "env_vars": true, "env_vars_runtime": true, "mask": true, "cwd": true,
+	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
+	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true,
+}
+
+// DefaultShellWrapper is the built-in wrapper (SPEC §8).
+var DefaultShellWrapper = []string{"sh", "-lc"}
+
+type metaAlias Meta
+
+// DecodeMeta parses meta.json. dir is the job directory, used for the
+// documented defaults of missing optional keys.
+func DecodeMeta(data []byte, dir string) (*Meta, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"job", "schema_version", "command", "created_at"} {
+		if _, ok := raw[k]; !ok {
+			return nil, fmt.Errorf("missing %q", k)
+		}
+	}
+	m := metaAlias{InheritEnv: true}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.Job.ID == "" || len(m.Command) == 0 {
+		return nil, errors.New("missing job id or command")
+	}
+	meta := Meta(m)
+	if _, ok := raw["inherit_env"]; !ok {
+		meta.InheritEnv = true
+	}
+	if meta.Root == "" {
+		meta.Root = filepath.Dir(dir)
+	}
+	if meta.EnvKeys == nil {
+		meta.EnvKeys = []string{}
+	}
+	if meta.Tags == nil {
+		meta.Tags = []string{}
+	}
+	if len(meta.ShellWrapper) == 0 {
+		if _, ok := raw["shell_wrapper"]; !ok {
+			meta.ShellWrapper = append([]string(nil), DefaultShellWrapper...)
+		}
+	}
+	for k, v := range raw {
+		if !metaKeys[k] {
+			if meta.Extra == nil {
+				meta.Extra = map[string]json.RawMessage{}
+			}
+			meta.Extra[k] = v
+		}
+	}
+	return &meta, nil
+}
+
+// Encode renders meta.json: 2-space indentation, documented key order,
+// unknown keys appended, no trailing newline.
+func (m *Meta) Encode() ([]byte, error) {
+	a := metaAlias(*m)
+	if a.EnvKeys == nil {
+		a.EnvKeys = []string{}
+	}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	if a.ShellWrapper == nil {
+		a.ShellWrapper = []string{}
+	}
+	b, err := marshalNoEscape(a)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Extra) > 0 {
+		keys := make([]string, 0, len(m.Extra))
+		for k := range m.Extra {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = b[:len(b)-1] // drop '}'
+		for _, k := range keys {
+			kb, _ := json.Marshal(k)
+			b = append(b, ',')
+			b = append(b, kb...)
+			b = append(b, ':')
+			b = append(b, m.Extra[k]...)
+		}
+		b = append(b, '}')
+	}
+	return indent(b)
+}
+
+// StateJob is state.json's "job" object.
+type StateJob struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	StartedAt string `json:"started_at,omitempty"`
+}
+
+// Result is state.json's "result" object. Pointers distinguish null.
+type Result struct {
+	ExitCode   *int    `json:"exit_code"`
+	Signal     *string `json:"signal"`
+	DurationMS *int64  `json:"duration_ms"`
+	TimedOut   bool    `json:"timed_out"`
+	Error      *string `json:"error"`
+}
+
+// Process identifies a process for liveness checks and signalling.
+type Process struct {
+	PID       int    `json:"pid"`
+	PGID      int    `json:"pgid"`
+	StartTime string `json:"start_time"`
+}
+
+// State is state.json (SPEC §2.4).
+type State struct {
+	Job            StateJob `json:"job"`
+	Result         Result   `json:"result"`
+	PID            int      `json:"pid,omitempty"`
+	FinishedAt     string   `json:"finished_at,omitempty"`
+	UpdatedAt      string   `json:"updated_at"`
+	WindowsJobName string   `json:"windows_job_name,omitempty"`
+	BootID         string   `json:"boot_id,omitempty"`
+	Supervisor     *Process `json:"supervisor,omitempty"`
+	Child          *Process `json:"child,omitempty"`
+}
+
+// Statuses known to state.json; any other value makes the file unreadable.
+var validStatus = map[string]bool{"created": true, "running": true, "exited": true, "killed": true, "failed": true}
+
+// Terminal reports whether status is exited, killed or failed.
+func Terminal(status string) bool {
+	return status == "exited" || status == "killed" || status == "failed"
+}
+
+// DecodeState parses state.json. A numeric legacy signal is left as read;
+// callers normalise it to a name.
+func DecodeState(data []byte) (*State, error) {
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	if s.Job.ID == "" {
+		return nil, errors.New("missing job.id")
+	}
+	if !validStatus[s.Job.Status] {
+		return nil, fmt.Errorf("invalid job.status %q", s.Job.Status)
+	}
+	return &s, nil
+}
+
+// Encode renders state.json.
+func (s *State) Encode() ([]byte, error) {
+	b, err := marshalNoEscape(s)
+	if err != nil {
+		return nil, err
+	}
+	return indent(b)
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func indent(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// ReadMeta reads and parses <dir>/meta.json.
+func ReadMeta(dir string) (*Meta, error) {
+	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return nil, err
+	}
+	return DecodeMeta(data, dir)
+}
+
+// ReadState reads and parses <dir>/state.json.
+func ReadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		return nil, err
+	}
+	return DecodeState(data)
+}
+
+// WriteMeta atomically replaces <dir>/meta.json.
+func WriteMeta(dir string, m *Meta) error {
+	b, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, MetaFile), b)
+}
+
+// WriteState atomically replaces <dir>/state.json.
+func WriteState(dir string, s *State) error {
+	b, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, StateFile), b)
+}

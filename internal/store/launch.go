@@ -1,0 +1,18 @@
+package store
+
+// LaunchRequest is the private launcher → supervisor message, sent as one
+// JSON line on the supervisor's stdin. Nothing secret is on the argv.
+type LaunchRequest struct {
+	Proto   int    `json:"proto"`
+	JobID   string `json:"job_id"`
+	LogPath string `json:"log_path,omitempty"` // run --log: merged log target
+}
+
+// LaunchProto is the version of LaunchRequest/LaunchAck.
+const LaunchProto = 1
+
+// LaunchAck is the supervisor's one-line reply on its stdout.
+type LaunchAck struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrLockTimeout is returned when a lock could not be taken within its bound.
+var ErrLockTimeout = errors.New("timed out waiting for the lock")
+
+// ErrLockBusy is returned by TryLock when another process holds the lock.
+var ErrLockBusy = errors.New("lock busy")
+
+// Lock is a held exclusive flock on a job's .lock file. The descriptor is
+// opened O_CLOEXEC (Go's default), so it is never inherited by children.
+type Lock struct {
+	f *os.File
+}
+
+func openLockFile(dir string) (*os.File, error) {
+	return os.OpenFile(dir+"/"+LockFile, os.O_RDWR|os.O_CREATE, 0o600)
+}
+
+// TryLock takes the lock of the job directory dir without waiting.
+func TryLock(dir string) (*Lock, error) {
+	f, err := openLockFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, ErrLockBusy
+		}
+		return nil, err
+	}
+	return &Lock{f: f}, nil
+}
+
+// LockWait takes the lock of the job directory dir, waiting at most max.
+// flock(2) has no timeout, so it polls with a short backoff; waits are rare
+// and short (another command's read-modify-write or launch).
+func LockWait(ctx context.Context, dir string, max time.Duration) (*Lock, error) {
+	deadline := time.Now().Add(max)
+	delay := time.Millisecond
+	for {
+		l, err := TryLock(dir)
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, ErrLockBusy) {
+			return nil, err
+		}
+		if !time.Now().Before(deadline) {
+			return nil, ErrLockTimeout
+		}
+		t := time.NewTimer(min(delay, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, 20*time.Millisecond)
+	}
+}
+
+// Unlock releases the lock. Safe on a nil lock.
+func (l *Lock) Unlock() {
+	if l == nil || l.f == nil {
+		return
+	}
+	l.f.Close() // closing the descriptor releases the flock
+	l.f = nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ErrNotFound means no job matches.
+var ErrNotFound = errors.New("job not found")
+
+// AmbiguousError lists the job ids a prefix matched, sorted.
+type AmbiguousError struct {
+	Prefix     string
+	Candidates []string
+}
+
+func (e *AmbiguousError) Error() string { return "ambiguous job id prefix " + e.Prefix }
+
+// Resolve finds the job named by s, an already validated id or prefix: an
+// exact directory name wins; otherwise the unique directory whose name starts
+// with s. Only directory names are read.
+func Resolve(root, s string) (string, error) {
+	if fi, err := os.Stat(filepath.Join(root, s)); err == nil && fi.IsDir() {
+		return s, nil
+	}
+	names, err := JobNames(root)
+	if err != nil {
+		return "", err
+	}
+	var matches []string
+	for _, n := range names {
+		if strings.HasPrefix(n, s) {
+			matches = append(matches, n)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", ErrNotFound
+	case 1:
+		return matches[0], nil
+	}
+	slices.Sort(matches)
+	return "", &AmbiguousError{Prefix: s, Candidates: matches}
+}
+
+// JobNames lists the entries of root that are directories with valid id
+// names, unsorted. Names starting with '.' (staging, temporaries) are
+// skipped. A missing root yields no names.
+func JobNames(root string) ([]string, error) {
+	d, err := os.Open(root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		n := e.Name()
+		if !ValidID(n) {
+			continue
+		}
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(filepath.Join(root, n))
+			isDir = err == nil && fi.IsDir()
+		}
+		if isDir {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}

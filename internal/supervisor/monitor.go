@@ -1,0 +1,272 @@
+package supervisor
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/agentexec/agentexec/internal/lines"
+	"github.com/agentexec/agentexec/internal/proc"
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// drainBound limits reading after the direct child exited (SPEC §3.8).
+const drainBound = 2000 * time.Millisecond
+
+// LineHook receives every complete output line (stream "stdout" or
+// "stderr"); the slice is only valid during the call.
+type LineHook interface {
+	Line(stream string, line []byte)
+}
+
+// logStream follows one log file the child writes directly.
+type logStream struct {
+	name   string // "stdout" | "stderr"
+	label  string // "STDOUT" | "STDERR"
+	f      *os.File
+	off    int64
+	split  lines.Splitter
+	record []byte
+}
+
+// follower reads the child's log files as they grow and turns them into
+// full.log records and output-match lines.
+type follower struct {
+	streams [2]*logStream
+	full    *bufio.Writer
+	buf     []byte
+	hook    LineHook
+	tsSec   int64
+	ts      string
+}
+
+func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
+	fo := &follower{full: bufio.NewWriterSize(fullLog, 64<<10), buf: make([]byte, 64<<10), hook: hook}
+	for i, n := range []string{"stdout", "stderr"} {
+		path := filepath.Join(dir, store.StdoutLog)
+		label := "STDOUT"
+		if n == "stderr" {
+			path, label = filepath.Join(dir, store.StderrLog), "STDERR"
+		}
+		f, _ := os.Open(path) // nil on failure: that stream is then not followed
+		fo.streams[i] = &logStream{name: n, label: label, f: f}
+	}
+	return fo
+}
+
+func (fo *follower) timestamp() string {
+	now := time.Now()
+	if sec := now.Unix(); sec != fo.tsSec || fo.ts == "" {
+		fo.tsSec, fo.ts = sec, store.Timestamp(now)
+	}
+	return fo.ts
+}
+
+// readAvailable consumes what has been written so far; it reports whether
+// anything was read.
+func (fo *follower) readAvailable(deadline time.Time) bool {
+	got := false
+	for _, st := range fo.streams {
+		if st.f == nil {
+			continue
+		}
+		for {
+			n, err := st.f.ReadAt(fo.buf, st.off)
+			if n > 0 {
+				got = true
+				st.off += int64(n)
+				st.split.Write(fo.buf[:n], func(line []byte) { fo.emit(st, line) })
+			}
+			if err != nil || n < len(fo.buf) {
+				if err != nil && !errors.Is(err, io.EOF) {
+					break
+				}
+				break
+			}
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	return got
+}
+
+func (fo *follower) emit(st *logStream, line []byte) {
+	st.record = lines.AppendRecord(st.record[:0], fo.timestamp(), st.label, line)
+	fo.full.Write(st.record) // a failed log write drops data; the job goes on
+	if fo.hook != nil {
+		fo.hook.Line(st.name, line)
+	}
+}
+
+// finish emits trailing partial lines and flushes full.log.
+func (fo *follower) finish() {
+	for _, st := range fo.streams {
+		st.split.Flush(func(line []byte) { fo.emit(st, line) })
+		if st.f != nil {
+			st.f.Close()
+		}
+	}
+	fo.full.Flush()
+}
+
+// supervise runs until the child has exited and the terminal state is
+// written, then finishes notifications and pending kill-after.
+func (s *supervisor) supervise(fullLog *os.File) {
+	defer fullLog.Close()
+	meta := s.meta
+	hook := newNotifier(s)
+	fo := newFollower(s.dir, fullLog, hook)
+
+	type exitInfo struct {
+		ws syscall.WaitStatus
+		at time.Time
+	}
+	exited := make(chan exitInfo, 1)
+	go func() {
+		s.cmd.Wait()
+		at := time.Now()
+		var ws syscall.WaitStatus
+		if s.cmd.ProcessState != nil {
+			ws, _ = s.cmd.ProcessState.Sys().(syscall.WaitStatus)
+		}
+		exited <- exitInfo{ws: ws, at: at}
+	}()
+
+	var events <-chan fsnotify.Event
+	poll := 50 * time.Millisecond
+	if w, err := fsnotify.NewWatcher(); err == nil {
+		defer w.Close()
+		errA := w.Add(filepath.Join(s.dir, store.StdoutLog))
+		errB := w.Add(filepath.Join(s.dir, store.StderrLog))
+		if errA == nil && errB == nil {
+			events = w.Events
+			poll = time.Second // only a safety net
+		}
+	}
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+
+	var timeoutC, killAfterC, progressC <-chan time.Time
+	pgid := s.cmd.Process.Pid
+	if meta.TimeoutMS > 0 {
+		t := time.NewTimer(time.Until(s.spawnedAt.Add(time.Duration(meta.TimeoutMS) * time.Millisecond)))
+		defer t.Stop()
+		timeoutC = t.C
+	}
+	var killAfter *time.Timer
+	if meta.ProgressEveryMS > 0 {
+		pt := time.NewTicker(max(time.Duration(meta.ProgressEveryMS)*time.Millisecond, 100*time.Millisecond))
+		defer pt.Stop()
+		progressC = pt.C
+	}
+
+	var exit exitInfo
+loop:
+	for {
+		select {
+		case exit = <-exited:
+			break loop
+		case <-events:
+			fo.readAvailable(time.Time{})
+			fo.full.Flush()
+		case <-ticker.C:
+			if fo.readAvailable(time.Time{}) {
+				fo.full.Flush()
+			}
+		case <-timeoutC:
+			s.timedOut = true
+			proc.SignalGroup(pgid, syscall.SIGTERM)
+			if meta.KillAfterMS == 0 {
+				proc.SignalGroup(pgid, syscall.SIGKILL)
+			} else {
+				killAfter = time.NewTimer(time.Duration(meta.KillAfterMS) * time.Millisecond)
+				killAfterC = killAfter.C
+			}
+		case <-killAfterC:
+			killAfterC = nil
+			if proc.GroupAlive(pgid) {
+				proc.SignalGroup(pgid, syscall.SIGKILL)
+			}
+		case <-progressC:
+			st := *s.state
+			st.UpdatedAt = store.Timestamp(time.Now())
+			if store.WriteState(s.dir, &st) == nil {
+				s.state = &st
+			}
+		}
+	}
+
+	// Drain: with direct files everything written so far is on disk; read
+	// it, bounded in time in case descendants keep writing.
+	deadline := exit.at.Add(drainBound)
+	for fo.readAvailable(deadline) && time.Now().Before(deadline) {
+	}
+	fo.finish()
+	s.writeTerminal(exit.ws, exit.at)
+	hook.finish(s)
+
+	if killAfterC != nil {
+		<-killAfterC
+		if proc.GroupAlive(pgid) {
+			proc.SignalGroup(pgid, syscall.SIGKILL)
+		}
+	}
+	s.dropReserve()
+}
+
+// writeTerminal writes S4, retrying on failure (e.g. a full disk) every
+// second for up to 60 s, releasing the reserve file first.
+func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
+	st := *s.state
+	code, sig := proc.ExitOutcome(ws)
+	dur := at.Sub(s.spawnedAt).Milliseconds()
+	if sig != "" {
+		st.Job.Status = "killed"
+		st.Result.Signal = &sig
+	} else {
+		st.Job.Status = "exited"
+		st.Result.ExitCode = code
+	}
+	st.Result.DurationMS = &dur
+	st.Result.TimedOut = s.timedOut
+	st.FinishedAt = store.Timestamp(at)
+	failpoint("before-final-state")
+	for attempt := 0; attempt < 61; attempt++ {
+		st.UpdatedAt = store.Timestamp(time.Now())
+		if err := store.WriteState(s.dir, &st); err == nil {
+			s.state = &st
+			return
+		}
+		s.dropReserve()
+		time.Sleep(time.Second)
+	}
+}
+
+// makeReserve keeps 64 KiB of disk in hand so the terminal state can still
+// be written when the job fills the disk.
+func (s *supervisor) makeReserve() {
+	p := filepath.Join(s.dir, store.ReserveFile)
+	if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
+		if _, err := f.Write(make([]byte, 64<<10)); err == nil {
+			s.reserve = p
+		}
+		f.Close()
+		if s.reserve == "" {
+			os.Remove(p)
+		}
+	}
+}
+
+func (s *supervisor) dropReserve() {
+	if s.reserve != "" {
+		os.Remove(s.reserve)
+		s.reserve = ""
+	}
+}

@@ -1,0 +1,351 @@
+// Package supervisor is the detached per-job process: agent-exec re-executes
+// itself as "_supervise --root R --job-id ID", reads one launch request on
+// stdin, spawns the job with its log files as stdout/stderr, acknowledges on
+// stdout, then owns the job until it ends: timers, full.log, output
+// matching, the terminal state and the completion event.
+package supervisor
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/proc"
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// Main runs the supervisor. args are the arguments after "_supervise".
+// It returns the process exit code: 1 without a valid request (no job is
+// touched), otherwise 0.
+func Main(args []string, stdin io.Reader, stdout *os.File) int {
+	root, id, ok := parseArgs(args)
+	if !ok {
+		return 1
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 1<<16)).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return 1
+	}
+	var req store.LaunchRequest
+	if json.Unmarshal(line, &req) != nil || req.Proto != store.LaunchProto || req.JobID != id {
+		return 1
+	}
+	dir := store.Dir(root, id)
+	if fi, err := os.Stat(filepath.Join(dir, store.StateFile)); err != nil || !fi.Mode().IsRegular() {
+		return 1
+	}
+	// A write to the launcher's pipe after it went away must not kill us
+	// with SIGPIPE. Notify (not Ignore) so the job does not inherit SIG_IGN.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+
+	s := &supervisor{dir: dir, id: id, req: req, ackOut: stdout}
+	return s.run()
+}
+
+func parseArgs(args []string) (root, id string, ok bool) {
+	for i := 0; i+1 < len(args); i += 2 {
+		switch args[i] {
+		case "--root":
+			root = args[i+1]
+		case "--job-id":
+			id = args[i+1]
+		default:
+			return "", "", false
+		}
+	}
+	if len(args)%2 != 0 || !filepath.IsAbs(root) || !store.ValidID(id) {
+		return "", "", false
+	}
+	return root, id, true
+}
+
+type supervisor struct {
+	dir    string
+	id     string
+	req    store.LaunchRequest
+	ackOut *os.File
+	meta   *store.Meta
+
+	cmd       *exec.Cmd
+	spawnedAt time.Time
+	state     *store.State
+	timedOut  bool
+	reserve   string
+}
+
+// launchError is a launch failure whose text is result.error.
+type launchError struct{ msg string }
+
+func (e *launchError) Error() string { return e.msg }
+
+func launchFailed(format string, args ...any) error {
+	return &launchError{msg: "launch_failed: " + fmt.Sprintf(format, args...)}
+}
+
+// reason is the bare OS reason of an error ("no such file or directory").
+func reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err.Error()
+	}
+	return err.Error()
+}
+
+func (s *supervisor) run() int {
+	failpoint("before-start")
+	fullLog, err := s.start()
+	if err != nil {
+		msg := err.Error()
+		var le *launchError
+		if !errors.As(err, &le) {
+			msg = "launch_failed: " + msg
+		}
+		s.writeLaunchFailure(msg)
+		s.ack(store.LaunchAck{OK: false, Error: msg})
+		return 0
+	}
+	failpoint("before-ack")
+	s.ack(store.LaunchAck{OK: true})
+	s.detachStdio()
+	s.supervise(fullLog)
+	return 0
+}
+
+// start does steps 1–5 of SPEC §3.2: everything up to S1.
+func (s *supervisor) start() (*os.File, error) {
+	meta, err := store.ReadMeta(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read meta.json: %v", err)
+	}
+	s.meta = meta
+	s.makeReserve()
+	if err := store.TruncateLogs(s.dir); err != nil {
+		return nil, err
+	}
+	fullLog, err := s.openFullLog()
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			fullLog.Close()
+		}
+	}()
+	if fi, err := os.Stat(meta.Cwd); err != nil {
+		return nil, launchFailed("working directory %s: %s", meta.Cwd, reason(err))
+	} else if !fi.IsDir() {
+		return nil, launchFailed("working directory %s: not a directory", meta.Cwd)
+	}
+	env, err := buildEnv(meta, os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	stdinFile, err := s.openStdin()
+	if err != nil {
+		return nil, err
+	}
+	defer stdinFile.Close()
+	if len(meta.ShellWrapper) == 0 || strings.TrimSpace(meta.ShellWrapper[0]) == "" {
+		return nil, launchFailed("shell wrapper is empty")
+	}
+	argv := BuildArgv(meta.ShellWrapper, meta.Command)
+	outF, err := openAppend(filepath.Join(s.dir, store.StdoutLog))
+	if err != nil {
+		return nil, err
+	}
+	defer outF.Close()
+	errF, err := openAppend(filepath.Join(s.dir, store.StderrLog))
+	if err != nil {
+		return nil, err
+	}
+	defer errF.Close()
+
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if cmd.Err != nil {
+		return nil, launchFailed("start %s: %s", argv[0], reason(cmd.Err))
+	}
+	cmd.Dir = meta.Cwd
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinFile, outF, errF
+	cmd.SysProcAttr = proc.DetachedAttr()
+	startedAt := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, launchFailed("start %s: %s", argv[0], reason(err))
+	}
+	s.cmd, s.spawnedAt = cmd, startedAt
+	pid := cmd.Process.Pid
+	childStart, _ := proc.StartTime(pid)
+	me := os.Getpid()
+	myStart, _ := proc.StartTime(me)
+	st := &store.State{
+		Job:        store.StateJob{ID: s.id, Status: "running", StartedAt: store.Timestamp(startedAt)},
+		PID:        pid,
+		UpdatedAt:  store.Timestamp(time.Now()),
+		BootID:     proc.BootID(),
+		Supervisor: &store.Process{PID: me, PGID: syscall.Getpgrp(), StartTime: myStart},
+		Child:      &store.Process{PID: pid, PGID: pid, StartTime: childStart},
+	}
+	failpoint("before-running-state")
+	if err := store.WriteState(s.dir, st); err != nil {
+		proc.SignalGroup(pid, syscall.SIGKILL)
+		cmd.Wait()
+		return nil, fmt.Errorf("write state.json: %v", err)
+	}
+	s.state = st
+	ok = true
+	return fullLog, nil
+}
+
+func (s *supervisor) openFullLog() (*os.File, error) {
+	if s.req.LogPath == "" {
+		return openAppend(filepath.Join(s.dir, store.FullLog))
+	}
+	p := s.req.LogPath
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return nil, launchFailed("full log %s: %s", p, reason(err))
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, launchFailed("full log %s: %s", p, reason(err))
+	}
+	return f, nil
+}
+
+func (s *supervisor) openStdin() (*os.File, error) {
+	if s.meta.StdinFile == "" {
+		return os.Open(os.DevNull)
+	}
+	f, err := os.Open(filepath.Join(s.dir, store.StdinFile))
+	if err != nil {
+		return nil, launchFailed("stdin file: %s", reason(err))
+	}
+	return f, nil
+}
+
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+}
+
+// BuildArgv applies the launch modes of SPEC §3.3.
+func BuildArgv(wrapper, command []string) []string {
+	argv := append([]string(nil), wrapper...)
+	if len(command) == 1 {
+		return append(argv, command[0])
+	}
+	argv = append(argv, `exec "$@"`, "--")
+	return append(argv, command...)
+}
+
+// buildEnv builds the child environment (SPEC §3.4): the supervisor's own
+// (unless inherit_env is false), then env files, then --env entries.
+func buildEnv(meta *store.Meta, base []string) ([]string, error) {
+	vals := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		if _, ok := vals[k]; !ok {
+			order = append(order, k)
+		}
+		vals[k] = v
+	}
+	if meta.InheritEnv {
+		for _, e := range base {
+			k, v, _ := strings.Cut(e, "=")
+			if k != "" {
+				set(k, v)
+			}
+		}
+	}
+	for _, path := range meta.EnvFiles {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, launchFailed("env file %s: %s", path, reason(err))
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, _ := strings.Cut(line, "=")
+			if k == "" {
+				continue
+			}
+			set(k, v)
+		}
+	}
+	entries := meta.EnvVarsRuntime
+	if entries == nil {
+		entries = meta.EnvVars
+	}
+	for _, e := range entries {
+		k, v, _ := strings.Cut(e, "=")
+		set(k, v)
+	}
+	env := make([]string, 0, len(order))
+	for _, k := range order {
+		env = append(env, k+"="+vals[k])
+	}
+	return env, nil
+}
+
+// writeLaunchFailure writes S2.
+func (s *supervisor) writeLaunchFailure(msg string) {
+	now := store.Timestamp(time.Now())
+	st := &store.State{Job: store.StateJob{ID: s.id, Status: "failed", StartedAt: now}, FinishedAt: now, UpdatedAt: now}
+	st.Result.Error = &msg
+	me := os.Getpid()
+	myStart, _ := proc.StartTime(me)
+	st.BootID = proc.BootID()
+	st.Supervisor = &store.Process{PID: me, PGID: syscall.Getpgrp(), StartTime: myStart}
+	store.WriteState(s.dir, st)
+	s.dropReserve()
+}
+
+func (s *supervisor) ack(a store.LaunchAck) {
+	b, _ := json.Marshal(a)
+	s.ackOut.Write(append(b, '\n'))
+}
+
+// detachStdio points fds 0 and 1 at /dev/null so the launcher's pipes close
+// as soon as it exits and nothing we do can write into them.
+func (s *supervisor) detachStdio() {
+	if devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		dupTo(int(devnull.Fd()), 0)
+		dupTo(int(devnull.Fd()), 1)
+		devnull.Close()
+	}
+}
+
+// failpoint lets crash tests stop the supervisor at a chosen point
+// (AGENT_EXEC_FAILPOINT=<name>:exit or <name>:hang). Only the supervisor
+// reads it.
+func failpoint(name string) {
+	fp := os.Getenv("AGENT_EXEC_FAILPOINT")
+	if fp == "" {
+		return
+	}
+	point, action, _ := strings.Cut(fp, ":")
+	if point != name {
+		return
+	}
+	switch action {
+	case "hang":
+		select {}
+	default:
+		os.Exit(3)
+	}
+}

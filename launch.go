@@ -1,0 +1,115 @@
+package agentexec
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/proc"
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// ackTimeout bounds the launch handshake (SPEC §3.1).
+const ackTimeout = 5000 * time.Millisecond
+
+// SuperviseArg is the hidden subcommand the supervisor runs under.
+const SuperviseArg = "_supervise"
+
+// launch starts the supervisor of j and waits for its acknowledgement. The
+// caller holds the job lock and state.json says created. On any failure the
+// job ends failed (S2) and a launch_failed error is returned.
+func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
+	exe := m.opts.SupervisorExe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+		}
+	}
+	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath})
+	cmd := exec.Command(exe, SuperviseArg, "--root", m.root, "--job-id", j.id)
+	cmd.Env = m.opts.Env
+	cmd.Dir = m.opts.Cwd
+	cmd.SysProcAttr = proc.DetachedAttr()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+	}
+	if err := cmd.Start(); err != nil {
+		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+	}
+	// The request is tiny (well under a pipe buffer), so this never blocks
+	// on a supervisor that does not read.
+	stdin.Write(append(req, '\n'))
+	stdin.Close()
+
+	ackCh := make(chan store.LaunchAck, 1)
+	go func() {
+		var ack store.LaunchAck
+		line, err := bufio.NewReader(stdout).ReadBytes('\n')
+		if err != nil || json.Unmarshal(line, &ack) != nil {
+			ack = store.LaunchAck{OK: false, Error: ""}
+		}
+		ackCh <- ack
+	}()
+	timer := time.NewTimer(ackTimeout)
+	defer timer.Stop()
+	var ack store.LaunchAck
+	var timedOut bool
+	select {
+	case ack = <-ackCh:
+	case <-timer.C:
+		timedOut = true
+	}
+	ackAt := time.Now()
+	switch {
+	case ack.OK:
+		go cmd.Wait() // reap when it ends (long-lived launchers); harmless in the CLI
+		return ackAt, nil
+	case !timedOut && ack.Error != "":
+		// The supervisor wrote S2 itself and exits now.
+		go cmd.Wait()
+		return ackAt, &Error{Code: CodeLaunchFailed, Message: ack.Error,
+			Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	msg := "launch_failed: supervisor exited before acknowledging the launch"
+	if timedOut {
+		msg = "launch_failed: supervisor did not acknowledge within 5000 ms"
+	}
+	st, _ := store.ReadState(j.dir)
+	if st != nil && st.Child != nil {
+		id := proc.Identity{PID: st.Child.PID, PGID: st.Child.PGID, StartTime: st.Child.StartTime}
+		if proc.VerifyGroup(id, st.BootID) {
+			proc.SignalGroup(st.Child.PGID, syscall.SIGKILL)
+		}
+	}
+	return ackAt, m.failLaunch(j, st, msg)
+}
+
+// failLaunch writes S2 (failed with a launch_failed reason) and returns the
+// launch_failed error. prev, when it records a spawned child, keeps it.
+func (m *Manager) failLaunch(j jobRef, prev *store.State, msg string) error {
+	now := store.Timestamp(m.now())
+	st := &store.State{Job: store.StateJob{ID: j.id, Status: "failed", StartedAt: now}, FinishedAt: now, UpdatedAt: now}
+	st.Result.Error = &msg
+	if prev != nil && prev.Child != nil {
+		st.Child, st.PID, st.Job.StartedAt = prev.Child, prev.PID, prev.Job.StartedAt
+		st.Supervisor, st.BootID = prev.Supervisor, prev.BootID
+	}
+	if err := store.WriteState(j.dir, st); err != nil {
+		m.log.Warn("write failed state", "job", j.id, "err", err)
+	}
+	return &Error{Code: CodeLaunchFailed, Message: msg, Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
+}
+
+

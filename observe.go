@@ -1,0 +1,178 @@
+package agentexec
+
+import (
+	"context"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/store"
+	"github.com/agentexec/agentexec/internal/tail"
+)
+
+// ObserveOptions control the observation phase after a launch (SPEC §3.9).
+type ObserveOptions struct {
+	// SnapshotAfter is how long to observe before taking a snapshot; 0 = no
+	// snapshot. The CLI clamps it to 10 s; the library does not.
+	SnapshotAfter time.Duration
+	// NoWait skips the snapshot (same as SnapshotAfter 0).
+	NoWait bool
+	// Wait blocks until the job is terminal or Until passes (unless Forever).
+	Wait    bool
+	Until   time.Duration
+	Forever bool
+	// Poll is the fallback re-check interval (minimum 10 ms).
+	Poll time.Duration
+	// TailLines (0 = no limit) and MaxBytes bound the snapshots.
+	TailLines int
+	MaxBytes  int64
+}
+
+// DefaultObserve returns the CLI defaults for run.
+func DefaultObserve() ObserveOptions {
+	return ObserveOptions{SnapshotAfter: 10 * time.Second, Until: 30 * time.Second, Poll: 200 * time.Millisecond, TailLines: 50, MaxBytes: 65536}
+}
+
+func snapshotOf(j jobRef, lines int, maxBytes int64) *Snapshot {
+	o := tail.File(j.stdoutPath(), lines, maxBytes)
+	e := tail.File(j.stderrPath(), lines, maxBytes)
+	return &Snapshot{
+		StdoutTail: o.Text, StderrTail: e.Text, Truncated: o.Truncated || e.Truncated, Encoding: Encoding,
+		StdoutObservedBytes: o.ObservedBytes, StderrObservedBytes: e.ObservedBytes,
+		StdoutIncludedBytes: o.IncludedBytes, StderrIncludedBytes: e.IncludedBytes,
+	}
+}
+
+// observe runs the observation phase and builds the launch response.
+// began is when the command began, t0 when the launch was acknowledged.
+func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o ObserveOptions, began, t0 time.Time) (*LaunchResult, error) {
+	res := &LaunchResult{JobID: j.id, Tags: meta.Tags, EnvVars: meta.EnvVars, StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath()}
+	if res.Tags == nil {
+		res.Tags = []string{}
+	}
+	var st *store.State
+	var err error
+	observed := false
+	d := o.SnapshotAfter
+	if o.Wait || o.NoWait {
+		d = 0
+	}
+	if d > 0 {
+		observed = true
+		if _, err = m.waitState(ctx, j, t0.Add(d), o.Poll); err != nil {
+			return nil, err
+		}
+		// Read the state first, then the output, so a terminal state
+		// implies a complete snapshot.
+		if st, err = m.readReconciled(ctx, j, false); err != nil {
+			return nil, err
+		}
+		res.Snapshot = snapshotOf(j, o.TailLines, o.MaxBytes)
+	}
+	if o.Wait {
+		observed = true
+		var deadline time.Time
+		if !o.Forever {
+			deadline = t0.Add(o.Until)
+		}
+		st, err = m.waitState(ctx, j, deadline, o.Poll)
+		if err != nil {
+			return nil, err
+		}
+		if store.Terminal(st.Job.Status) {
+			res.FinalSnapshot = snapshotOf(j, o.TailLines, o.MaxBytes)
+		}
+	}
+	if st == nil {
+		if st, err = m.readReconciled(ctx, j, false); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now()
+	if observed {
+		res.WaitedMS = now.Sub(t0).Milliseconds()
+	}
+	res.ElapsedMS = max(now.Sub(began).Milliseconds(), res.WaitedMS)
+	oc := outcomeOf(st)
+	res.State = oc.state
+	res.ExitCode, res.FinishedAt, res.Signal, res.DurationMS, res.TimedOut, res.Error =
+		oc.exitCode, oc.finishedAt, oc.signal, oc.durationMS, oc.timedOut, oc.err
+	return res, nil
+}
+
+// RunRequest is a run: a job definition, observation options and an
+// optional merged-log path (run --log; not persisted).
+type RunRequest struct {
+	Spec    JobSpec
+	Observe ObserveOptions
+	LogPath string
+}
+
+// Run creates a job and launches it now, then observes it.
+func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error) {
+	began := time.Now()
+	j, meta, lock, err := m.createJob(ctx, &req.Spec)
+	if err != nil {
+		return nil, err
+	}
+	t0, err := m.launch(ctx, j, req.LogPath)
+	lock.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return m.observe(ctx, j, meta, req.Observe, began, t0)
+}
+
+// lockJob takes the job lock (at most 10 s) and checks the job still exists.
+func (m *Manager) lockJob(ctx context.Context, j jobRef) (*store.Lock, error) {
+	lock, err := store.LockWait(ctx, j.dir, 10*time.Second)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err == store.ErrLockTimeout {
+			return nil, newError(CodeInternal, "timed out waiting for the lock of job %s", j.id)
+		}
+		if _, serr := readMeta(j); serr != nil {
+			return nil, serr
+		}
+		return nil, internalError(err)
+	}
+	if _, err := readMeta(j); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return lock, nil
+}
+
+// Start launches a created job and observes it.
+func (m *Manager) Start(ctx context.Context, id string, o ObserveOptions) (*LaunchResult, error) {
+	began := time.Now()
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := m.lockJob(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := readMeta(j)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	st, err := readState(j)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	if st.Job.Status != "created" {
+		lock.Unlock()
+		st = m.reconcile(ctx, j, st, false)
+		return nil, newError(CodeInvalidState, "invalid job state: job %s is in '%s' state; only 'created' jobs can be started", j.id, st.Job.Status)
+	}
+	t0, err := m.launch(ctx, j, "")
+	lock.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return m.observe(ctx, j, meta, o, began, t0)
+}

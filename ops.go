@@ -1,0 +1,280 @@
+package agentexec
+
+import (
+	"context"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/proc"
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// Status reports the current (reconciled) state of one job.
+func (m *Manager) Status(ctx context.Context, id string) (*StatusResult, error) {
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := readMeta(j)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.readReconciled(ctx, j, false)
+	if err != nil {
+		return nil, err
+	}
+	oc := outcomeOf(st)
+	return &StatusResult{
+		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, CreatedAt: meta.CreatedAt,
+		StartedAt: startedAt(st), FinishedAt: oc.finishedAt, UpdatedAt: st.UpdatedAt,
+		Signal: oc.signal, DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
+	}, nil
+}
+
+func startedAt(st *store.State) string {
+	if st.Job.Status == "created" {
+		return ""
+	}
+	return st.Job.StartedAt
+}
+
+// TailOptions bound a tail: lines (0 = no limit) and bytes per stream.
+type TailOptions struct {
+	TailLines int
+	MaxBytes  int64
+}
+
+// Tail returns the last lines of a job's stdout and stderr, reading at most
+// MaxBytes from the end of each file.
+func (m *Manager) Tail(ctx context.Context, id string, o TailOptions) (*TailResult, error) {
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	s := snapshotOf(j, o.TailLines, o.MaxBytes)
+	return &TailResult{
+		JobID: j.id, StdoutTail: s.StdoutTail, StderrTail: s.StderrTail, Truncated: s.Truncated, Encoding: Encoding,
+		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
+		StdoutObservedBytes: s.StdoutObservedBytes, StderrObservedBytes: s.StderrObservedBytes,
+		StdoutIncludedBytes: s.StdoutIncludedBytes, StderrIncludedBytes: s.StderrIncludedBytes,
+	}, nil
+}
+
+// WaitOptions control wait.
+type WaitOptions struct {
+	Until     time.Duration // deadline from now, unless Forever
+	Forever   bool
+	Poll      time.Duration // fallback re-check interval
+	TailLines int
+	MaxBytes  int64
+}
+
+// Wait blocks until the job is terminal or the deadline passes, then reports
+// the state and the output tails. Cancelling ctx abandons the wait (the job
+// is unaffected) and returns ctx.Err().
+func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResult, error) {
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	var deadline time.Time
+	if !o.Forever {
+		deadline = time.Now().Add(o.Until)
+	}
+	st, err := m.waitState(ctx, j, deadline, o.Poll)
+	if err != nil {
+		return nil, err
+	}
+	oc := outcomeOf(st)
+	s := snapshotOf(j, o.TailLines, o.MaxBytes)
+	return &WaitResult{
+		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, FinishedAt: oc.finishedAt, Signal: oc.signal,
+		DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
+		StdoutTail: s.StdoutTail, StderrTail: s.StderrTail, Truncated: s.Truncated, Encoding: Encoding,
+		StdoutObservedBytes: s.StdoutObservedBytes, StderrObservedBytes: s.StderrObservedBytes,
+		StdoutIncludedBytes: s.StdoutIncludedBytes, StderrIncludedBytes: s.StderrIncludedBytes,
+	}, nil
+}
+
+// KillOptions control kill.
+type KillOptions struct {
+	Signal string // accepted names/numbers (SPEC §3.7); empty = TERM
+	NoWait bool   // return right after signalling
+}
+
+// ParseSignal validates a kill/restart signal and returns it with its
+// canonical name.
+func ParseSignal(s string) (syscall.Signal, string, error) {
+	if s == "" {
+		s = "TERM"
+	}
+	sig, name, ok := proc.ParseSignal(s)
+	if !ok {
+		return 0, "", newError(CodeInvalidArgument, "unsupported signal %q; use TERM, INT, KILL, HUP, QUIT, USR1 or USR2", s)
+	}
+	return sig, name, nil
+}
+
+// killObserve bounds how long kill watches for the terminal state.
+const killObserve = 3000 * time.Millisecond
+
+// Kill signals a running job's verified process group and observes the
+// result for up to 3 s. It never writes state.json.
+func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResult, error) {
+	sig, name, err := ParseSignal(o.Signal)
+	if err != nil {
+		return nil, err
+	}
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.readReconciled(ctx, j, false)
+	if err != nil {
+		return nil, err
+	}
+	if st.Job.Status == "created" {
+		// A launch in progress holds the lock: wait for it, then re-read.
+		lock, lerr := m.lockJob(ctx, j)
+		if lerr != nil {
+			return nil, lerr
+		}
+		lock.Unlock()
+		if st, err = m.readReconciled(ctx, j, false); err != nil {
+			return nil, err
+		}
+		if st.Job.Status == "created" {
+			return nil, newError(CodeInvalidState, "invalid job state: job %s is in 'created' state and has not been started; cannot send signal", j.id)
+		}
+	}
+	signalled := false
+	if st.Job.Status == "running" || st.Job.Status == "failed" && st.Result.Error != nil && *st.Result.Error == "supervisor_lost" {
+		if signalled, err = signalChild(st, sig); err != nil {
+			return nil, err
+		}
+	}
+	if signalled && !o.NoWait && st.Job.Status == "running" {
+		if st, err = m.waitState(ctx, j, time.Now().Add(killObserve), 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	} else if st, err = m.readReconciled(ctx, j, false); err != nil {
+		return nil, err
+	}
+	oc := outcomeOf(st)
+	return &KillResult{JobID: j.id, Signal: name, State: oc.state, ExitCode: oc.exitCode}, nil
+}
+
+// signalChild sends sig to the job's process group after verifying that the
+// recorded child is still the same process (SPEC §4.8 step 3).
+func signalChild(st *store.State, sig syscall.Signal) (bool, error) {
+	var id proc.Identity
+	switch {
+	case st.Child != nil:
+		id = proc.Identity{PID: st.Child.PID, PGID: st.Child.PGID, StartTime: st.Child.StartTime}
+	case st.PID > 1:
+		id = proc.Identity{PID: st.PID, PGID: st.PID}
+	default:
+		return false, nil
+	}
+	if !proc.VerifyGroup(id, st.BootID) {
+		return false, nil
+	}
+	if err := proc.SignalGroup(id.PGID, sig); err != nil {
+		return false, newError(CodeInternal, "signal job process group %d: %v", id.PGID, err)
+	}
+	return true, nil
+}
+
+// ListOptions filter list.
+type ListOptions struct {
+	Limit int    // 0 = unlimited
+	State State  // "" = any
+	Cwd   string // "" = Options.Cwd; ignored with All
+	All   bool
+	Tags  []string // filter patterns, ANDed
+}
+
+// List enumerates jobs, newest start first.
+func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) {
+	for _, p := range o.Tags {
+		if err := ValidateTagPattern(p); err != nil {
+			return nil, &Error{Code: CodeInvalidTag, Message: "invalid tag pattern " + quote(p) + ": " + err.Error()}
+		}
+	}
+	res := &ListResult{Root: m.root, Jobs: []JobSummary{}}
+	names, err := store.JobNames(m.root)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	cwd := ""
+	if !o.All {
+		cwd = CanonicalDir(o.Cwd, m.opts.Cwd)
+	}
+	type entry struct {
+		sum     JobSummary
+		skipped bool
+		keep    bool
+	}
+	entries := make([]entry, len(names))
+	parallel(len(names), func(i int) {
+		j := jobRef{id: names[i], dir: store.Dir(m.root, names[i])}
+		meta, err := store.ReadMeta(j.dir)
+		if err != nil {
+			entries[i].skipped = true
+			return
+		}
+		if cwd != "" && meta.Cwd != cwd {
+			return
+		}
+		for _, p := range o.Tags {
+			if !matchTagPattern(meta.Tags, p) {
+				return
+			}
+		}
+		sum := JobSummary{JobID: meta.Job.ID, CreatedAt: meta.CreatedAt, Tags: meta.Tags, Command: meta.Command}
+		if st, err := store.ReadState(j.dir); err != nil {
+			sum.State = StateUnknown
+		} else {
+			st = m.reconcile(ctx, j, st, false)
+			oc := outcomeOf(st)
+			sum.State, sum.ExitCode, sum.FinishedAt = oc.state, oc.exitCode, oc.finishedAt
+			sum.StartedAt, sum.UpdatedAt = startedAt(st), st.UpdatedAt
+		}
+		if o.State != "" && sum.State != o.State {
+			return
+		}
+		entries[i].sum, entries[i].keep = sum, true
+	})
+	for _, e := range entries {
+		if e.skipped {
+			res.Skipped++
+		} else if e.keep {
+			res.Jobs = append(res.Jobs, e.sum)
+		}
+	}
+	slices.SortFunc(res.Jobs, func(a, b JobSummary) int {
+		switch {
+		case a.StartedAt == "" && b.StartedAt != "":
+			return 1
+		case a.StartedAt != "" && b.StartedAt == "":
+			return -1
+		case a.StartedAt != b.StartedAt:
+			if a.StartedAt > b.StartedAt {
+				return -1
+			}
+			return 1
+		case a.JobID > b.JobID:
+			return -1
+		case a.JobID < b.JobID:
+			return 1
+		}
+		return 0
+	})
+	if o.Limit > 0 && len(res.Jobs) > o.Limit {
+		res.Jobs = res.Jobs[:o.Limit]
+		res.Truncated = true
+	}
+	return res, nil
+}
+

@@ -1,0 +1,224 @@
+package agentexec
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// JobSpec defines a job: what run and create persist in meta.json.
+type JobSpec struct {
+	// Command is COMMAND: one element runs through the shell wrapper as a
+	// shell string; several are exec'd as argv (SPEC §3.3).
+	Command []string
+	// Cwd is the working directory; relative to Options.Cwd; empty means
+	// Options.Cwd. It is not checked until launch.
+	Cwd string
+	// Env holds KEY=VALUE entries (no '=' sets an empty value).
+	Env []string
+	// EnvFiles are read at every launch, in order.
+	EnvFiles []string
+	// NoInheritEnv starts the job with an empty environment.
+	NoInheritEnv bool
+	// Mask lists keys whose values are shown as *** in env_vars.
+	Mask []string
+	// Tags are stored tags (validated, de-duplicated).
+	Tags []string
+	// Timeout, KillAfter and ProgressEvery are the job timers; 0 = off.
+	Timeout, KillAfter, ProgressEvery time.Duration
+	// ShellWrapper is the wrapper argv; nil means Options.ShellWrapper.
+	ShellWrapper []string
+	// Notification configures completion and output-match events.
+	Notification *Notification
+	// Stdin is the job input when HasStdin is set (stored as stdin.bin).
+	Stdin    []byte
+	HasStdin bool
+	// StdinMaxBytes overrides Options.StdinMaxBytes when > 0.
+	StdinMaxBytes int64
+}
+
+// CanonicalDir makes dir absolute against base, cleans it and resolves
+// symlinks; if resolution fails (e.g. it does not exist) the cleaned
+// absolute path is returned (SPEC §2.3 cwd).
+func CanonicalDir(dir, base string) string {
+	if dir == "" {
+		dir = base
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(base, dir)
+	}
+	dir = filepath.Clean(dir)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		return real
+	}
+	return dir
+}
+
+// ValidateEnvEntry checks a KEY=VALUE entry: the key must be non-empty and
+// without NUL, the value without NUL.
+func ValidateEnvEntry(e string) error {
+	k, v, _ := strings.Cut(e, "=")
+	switch {
+	case k == "":
+		return fmt.Errorf("invalid env entry %q: empty key", e)
+	case strings.IndexByte(k, 0) >= 0:
+		return fmt.Errorf("invalid env entry %q: key contains NUL", e)
+	case strings.IndexByte(v, 0) >= 0:
+		return fmt.Errorf("invalid env entry for %s: value contains NUL", k)
+	}
+	return nil
+}
+
+// ValidateOutputMatch checks an output-match configuration.
+func ValidateOutputMatch(om *OutputMatch) error {
+	if om == nil {
+		return nil
+	}
+	switch om.MatchType {
+	case "contains":
+	case "regex":
+		if _, err := regexp.Compile(om.Pattern); err != nil {
+			return newError(CodeInvalidArgument, "invalid output-match regex %q: %v", om.Pattern, err)
+		}
+	default:
+		return newError(CodeInvalidArgument, "invalid output match type %q: use contains or regex", om.MatchType)
+	}
+	switch om.Stream {
+	case "stdout", "stderr", "either":
+	default:
+		return newError(CodeInvalidArgument, "invalid output stream %q: use stdout, stderr or either", om.Stream)
+	}
+	return nil
+}
+
+// buildMeta validates spec and builds the meta.json of a new job (without
+// id and timestamps, which creation fills in).
+func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
+	if len(spec.Command) == 0 {
+		return nil, newError(CodeInvalidArgument, "command must not be empty")
+	}
+	wrapper := spec.ShellWrapper
+	if wrapper == nil {
+		wrapper = m.opts.ShellWrapper
+	}
+	if len(wrapper) == 0 || strings.TrimSpace(strings.Join(wrapper, "")) == "" {
+		return nil, newError(CodeInvalidArgument, "shell wrapper must not be blank")
+	}
+	tags, err := normalizeTags(spec.Tags)
+	if err != nil {
+		return nil, err
+	}
+	meta := &store.Meta{
+		Command:         append([]string(nil), spec.Command...),
+		Root:            m.root,
+		EnvKeys:         []string{},
+		Cwd:             CanonicalDir(spec.Cwd, m.opts.Cwd),
+		Tags:            tags,
+		InheritEnv:      !spec.NoInheritEnv,
+		TimeoutMS:       spec.Timeout.Milliseconds(),
+		KillAfterMS:     spec.KillAfter.Milliseconds(),
+		ProgressEveryMS: spec.ProgressEvery.Milliseconds(),
+		ShellWrapper:    append([]string(nil), wrapper...),
+	}
+	masked := map[string]bool{}
+	for _, k := range spec.Mask {
+		masked[k] = true
+	}
+	for _, e := range spec.Env {
+		if err := ValidateEnvEntry(e); err != nil {
+			return nil, newError(CodeInvalidArgument, "%v", err)
+		}
+		k, _, _ := strings.Cut(e, "=")
+		meta.EnvKeys = append(meta.EnvKeys, k)
+		meta.EnvVarsRuntime = append(meta.EnvVarsRuntime, e)
+		if masked[k] {
+			meta.EnvVars = append(meta.EnvVars, k+"=***")
+		} else {
+			meta.EnvVars = append(meta.EnvVars, e)
+		}
+	}
+	if len(spec.Mask) > 0 {
+		meta.Mask = append([]string(nil), spec.Mask...)
+	}
+	for _, f := range spec.EnvFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(m.opts.Cwd, f)
+		}
+		meta.EnvFiles = append(meta.EnvFiles, filepath.Clean(f))
+	}
+	if n := spec.Notification; n != nil && !n.Empty() {
+		nc := *n
+		if n.OnOutputMatch != nil {
+			om := *n.OnOutputMatch
+			if om.MatchType == "" {
+				om.MatchType = "contains"
+			}
+			if om.Stream == "" {
+				om.Stream = "either"
+			}
+			if err := ValidateOutputMatch(&om); err != nil {
+				return nil, err
+			}
+			if om.Pattern == "" {
+				nc.OnOutputMatch = nil
+			} else {
+				nc.OnOutputMatch = &om
+			}
+		}
+		if nc.NotifyFile != "" && !filepath.IsAbs(nc.NotifyFile) {
+			nc.NotifyFile = filepath.Join(m.opts.Cwd, nc.NotifyFile)
+		}
+		if nc.OnOutputMatch != nil && nc.OnOutputMatch.File != "" && !filepath.IsAbs(nc.OnOutputMatch.File) {
+			nc.OnOutputMatch.File = filepath.Join(m.opts.Cwd, nc.OnOutputMatch.File)
+		}
+		if !nc.Empty() {
+			meta.Notification = &nc
+		}
+	}
+	if spec.HasStdin {
+		limit := spec.StdinMaxBytes
+		if limit <= 0 {
+			limit = m.opts.StdinMaxBytes
+		}
+		if int64(len(spec.Stdin)) > limit {
+			return nil, newError(CodeStdinTooLarge, "stdin exceeds %d bytes", limit)
+		}
+	}
+	return meta, nil
+}
+
+// createJob validates spec and creates the job directory, returning it with
+// its lock held.
+func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.Meta, *store.Lock, error) {
+	meta, err := m.buildMeta(spec)
+	if err != nil {
+		return jobRef{}, nil, nil, err
+	}
+	nj := store.NewJob{Meta: meta, Now: m.opts.Now}
+	if spec.HasStdin {
+		nj.Stdin = spec.Stdin
+		if nj.Stdin == nil {
+			nj.Stdin = []byte{}
+		}
+	}
+	id, lock, err := store.Create(m.root, nj)
+	if err != nil {
+		return jobRef{}, nil, nil, internalError(err)
+	}
+	return jobRef{id: id, dir: store.Dir(m.root, id)}, meta, lock, nil
+}
+
+// Create persists a job definition without launching it.
+func (m *Manager) Create(ctx context.Context, spec JobSpec) (*CreateResult, error) {
+	j, _, lock, err := m.createJob(ctx, &spec)
+	if err != nil {
+		return nil, err
+	}
+	lock.Unlock()
+	return &CreateResult{JobID: j.id, State: StateCreated, StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath()}, nil
+}

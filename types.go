@@ -1,0 +1,192 @@
+package agentexec
+
+// State is a job's lifecycle state as reported.
+type State string
+
+// Job states. StateUnknown is only reported, never stored: state.json was
+// unreadable.
+const (
+	StateCreated State = "created"
+	StateRunning State = "running"
+	StateExited  State = "exited"
+	StateKilled  State = "killed"
+	StateFailed  State = "failed"
+	StateUnknown State = "unknown"
+)
+
+// Terminal reports whether s is exited, killed or failed.
+func (s State) Terminal() bool { return s == StateExited || s == StateKilled || s == StateFailed }
+
+// Encoding is the only tail encoding.
+const Encoding = "utf-8-lossy"
+
+// Snapshot is a bounded look at both output streams (SPEC §4.0).
+type Snapshot struct {
+	StdoutTail          string `json:"stdout_tail"`
+	StderrTail          string `json:"stderr_tail"`
+	Truncated           bool   `json:"truncated"`
+	Encoding            string `json:"encoding"`
+	StdoutObservedBytes int64  `json:"stdout_observed_bytes"`
+	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
+	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
+	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+}
+
+// LaunchResult is the payload of run, start and restart.
+type LaunchResult struct {
+	JobID         string    `json:"job_id"`
+	State         State     `json:"state"`
+	Tags          []string  `json:"tags"`
+	EnvVars       []string  `json:"env_vars,omitempty"`
+	Snapshot      *Snapshot `json:"snapshot,omitempty"`
+	StdoutLogPath string    `json:"stdout_log_path"`
+	StderrLogPath string    `json:"stderr_log_path"`
+	WaitedMS      int64     `json:"waited_ms"`
+	ElapsedMS     int64     `json:"elapsed_ms"`
+	ExitCode      *int      `json:"exit_code,omitempty"`
+	FinishedAt    string    `json:"finished_at,omitempty"`
+	FinalSnapshot *Snapshot `json:"final_snapshot,omitempty"`
+	Signal        string    `json:"signal,omitempty"`
+	DurationMS    *int64    `json:"duration_ms,omitempty"`
+	TimedOut      bool      `json:"timed_out,omitempty"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// CreateResult is the payload of create.
+type CreateResult struct {
+	JobID         string `json:"job_id"`
+	State         State  `json:"state"`
+	StdoutLogPath string `json:"stdout_log_path"`
+	StderrLogPath string `json:"stderr_log_path"`
+}
+
+// StatusResult is the payload of status.
+type StatusResult struct {
+	JobID      string `json:"job_id"`
+	State      State  `json:"state"`
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	CreatedAt  string `json:"created_at"`
+	StartedAt  string `json:"started_at,omitempty"`
+	FinishedAt string `json:"finished_at,omitempty"`
+	UpdatedAt  string `json:"updated_at"`
+	Signal     string `json:"signal,omitempty"`
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	TimedOut   bool   `json:"timed_out,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// TailResult is the payload of tail.
+type TailResult struct {
+	JobID               string `json:"job_id"`
+	StdoutTail          string `json:"stdout_tail"`
+	StderrTail          string `json:"stderr_tail"`
+	Truncated           bool   `json:"truncated"`
+	Encoding            string `json:"encoding"`
+	StdoutLogPath       string `json:"stdout_log_path"`
+	StderrLogPath       string `json:"stderr_log_path"`
+	StdoutObservedBytes int64  `json:"stdout_observed_bytes"`
+	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
+	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
+	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+}
+
+// WaitResult is the payload of wait.
+type WaitResult struct {
+	JobID               string `json:"job_id"`
+	State               State  `json:"state"`
+	ExitCode            *int   `json:"exit_code,omitempty"`
+	FinishedAt          string `json:"finished_at,omitempty"`
+	Signal              string `json:"signal,omitempty"`
+	DurationMS          *int64 `json:"duration_ms,omitempty"`
+	TimedOut            bool   `json:"timed_out,omitempty"`
+	Error               string `json:"error,omitempty"`
+	StdoutTail          string `json:"stdout_tail"`
+	StderrTail          string `json:"stderr_tail"`
+	Truncated           bool   `json:"truncated"`
+	Encoding            string `json:"encoding"`
+	StdoutObservedBytes int64  `json:"stdout_observed_bytes"`
+	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
+	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
+	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+}
+
+// KillResult is the payload of kill.
+type KillResult struct {
+	JobID    string `json:"job_id"`
+	Signal   string `json:"signal"`
+	State    State  `json:"state"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+}
+
+// JobSummary is one entry of list.
+type JobSummary struct {
+	JobID      string   `json:"job_id"`
+	State      State    `json:"state"`
+	ExitCode   *int     `json:"exit_code,omitempty"`
+	CreatedAt  string   `json:"created_at"`
+	StartedAt  string   `json:"started_at,omitempty"`
+	FinishedAt string   `json:"finished_at,omitempty"`
+	UpdatedAt  string   `json:"updated_at,omitempty"`
+	Tags       []string `json:"tags"`
+	Command    []string `json:"command"`
+}
+
+// ListResult is the payload of list and ps.
+type ListResult struct {
+	Root      string       `json:"root"`
+	Jobs      []JobSummary `json:"jobs"`
+	Truncated bool         `json:"truncated"`
+	Skipped   int          `json:"skipped"`
+}
+
+// TagSetResult is the payload of tag set.
+type TagSetResult struct {
+	JobID string   `json:"job_id"`
+	Tags  []string `json:"tags"`
+}
+
+// NotifySetResult is the payload of notify set.
+type NotifySetResult struct {
+	JobID        string        `json:"job_id"`
+	Notification *Notification `json:"notification"`
+}
+
+// GCEntry is one job examined by gc.
+type GCEntry struct {
+	JobID  string `json:"job_id"`
+	State  State  `json:"state"`
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// GCResult is the payload of gc.
+type GCResult struct {
+	Root            string    `json:"root"`
+	DryRun          bool      `json:"dry_run"`
+	OlderThan       string    `json:"older_than"`
+	OlderThanSource string    `json:"older_than_source"`
+	Deleted         int       `json:"deleted"`
+	Skipped         int       `json:"skipped"`
+	FreedBytes      int64     `json:"freed_bytes"`
+	Jobs            []GCEntry `json:"jobs"`
+	MaxJobs         int64     `json:"max_jobs,omitempty"`
+	MaxBytes        int64     `json:"max_bytes,omitempty"`
+}
+
+// DeleteEntry is one job examined by delete.
+type DeleteEntry struct {
+	JobID  string `json:"job_id"`
+	State  State  `json:"state"`
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// DeleteResult is the payload of delete.
+type DeleteResult struct {
+	Root    string        `json:"root"`
+	DryRun  bool          `json:"dry_run"`
+	Deleted int           `json:"deleted"`
+	Skipped int           `json:"skipped"`
+	Jobs    []DeleteEntry `json:"jobs"`
+}

@@ -1,0 +1,138 @@
+package agentexec
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// watcher is one inotify/kqueue instance shared by every waiter of a
+// Manager: per-request watchers would exhaust kernel limits in serve/mcp.
+type watcher struct {
+	mu   sync.Mutex
+	fw   *fsnotify.Watcher // nil when notifications are unavailable
+	subs map[string]map[chan struct{}]struct{}
+	done chan struct{}
+}
+
+func (m *Manager) sharedWatcher() *watcher {
+	m.watchOnce.Do(func() {
+		w := &watcher{subs: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
+		if fw, err := fsnotify.NewWatcher(); err == nil {
+			w.fw = fw
+			go w.loop()
+		} else {
+			m.log.Info("file notifications unavailable; polling", "err", err)
+		}
+		m.watcher = w
+	})
+	return m.watcher
+}
+
+func (w *watcher) loop() {
+	for {
+		select {
+		case ev, ok := <-w.fw.Events:
+			if !ok {
+				return
+			}
+			if filepath.Base(ev.Name) != store.StateFile {
+				continue
+			}
+			w.mu.Lock()
+			for ch := range w.subs[filepath.Dir(ev.Name)] {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
+			w.mu.Unlock()
+		case _, ok := <-w.fw.Errors:
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// subscribe returns a channel that receives a token whenever state.json in
+// dir changes. If the watch cannot be added the channel never fires and
+// callers rely on their polling fallback.
+func (w *watcher) subscribe(dir string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	set := w.subs[dir]
+	if set == nil {
+		set = map[chan struct{}]struct{}{}
+		w.subs[dir] = set
+		if w.fw != nil {
+			w.fw.Add(dir)
+		}
+	}
+	set[ch] = struct{}{}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		delete(set, ch)
+		if len(set) == 0 {
+			delete(w.subs, dir)
+			if w.fw != nil {
+				w.fw.Remove(dir)
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *watcher) close() {
+	if w.fw != nil {
+		w.fw.Close()
+	}
+}
+
+// minPoll is the lower bound of every fallback re-check interval.
+const minPoll = 10 * time.Millisecond
+
+// waitState blocks until the reconciled state of j is terminal, the deadline
+// passes (zero deadline: none), or ctx ends; it returns the last state read.
+// It wakes on state.json changes and re-checks every poll as a fallback (this
+// also notices a supervisor that died without writing).
+func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, poll time.Duration) (*store.State, error) {
+	if poll < minPoll {
+		poll = minPoll
+	}
+	ch, cancel := m.sharedWatcher().subscribe(j.dir)
+	defer cancel()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		st, err := m.readReconciled(ctx, j, false)
+		if err != nil {
+			return nil, err
+		}
+		if store.Terminal(st.Job.Status) {
+			return st, nil
+		}
+		wait := poll
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return st, nil
+			}
+			wait = min(wait, left)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-ch:
+			timer.Stop() // Go ≥1.23: no stale tick after Stop
+		case <-timer.C:
+		}
+	}
+}
