@@ -111,5 +111,3 @@ func (m *Manager) failLaunch(j jobRef, prev *store.State, msg string) error {
 	}
 	return &Error{Code: CodeLaunchFailed, Message: msg, Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 }
-
-

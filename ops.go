@@ -277,4 +277,3 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 	}
 	return res, nil
 }
-

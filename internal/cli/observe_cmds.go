@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentexec/agentexec"
-	"github.com/agentexec/agentexec/internal/config"
 )
 
 func absPath(base, p string) string {
@@ -173,11 +172,8 @@ func newSuperviseCmd(a *app) *cobra.Command {
 		Hidden: true,
 		// The real entry point is dispatched in main before cobra runs;
 		// reaching this means the invocation was not valid.
-		RunE: func(cmd *cobra.Command, args []string) error { return usagef("_supervise is internal") },
+		RunE:               func(cmd *cobra.Command, args []string) error { return usagef("_supervise is internal") },
 		DisableFlagParsing: true,
 	}
 }
 
-// scheduleAutoGC arranges the bounded automatic cleanup (SPEC §3.12) to run
-// after the response is written. Implemented with gc (issue 4).
-func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched string) {}
