@@ -47,7 +47,7 @@ func parseStat(data []byte) (statFields, error) {
 	if len(fields) < 20 {
 		return statFields{}, fmt.Errorf("parse stat: %d fields after comm, want at least 20", len(fields))
 	}
-	if len(fields[0]) != 1 {
+	if len(fields[0]) != 1 || !isASCIILetter(fields[0][0]) {
 		return statFields{}, fmt.Errorf("parse stat: bad state %q", fields[0])
 	}
 	pgrp, err := strconv.Atoi(fields[2])
@@ -60,6 +60,8 @@ func parseStat(data []byte) (statFields, error) {
 	}
 	return statFields{state: fields[0][0], pgrp: pgrp, startTime: start}, nil
 }
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // readStat reads and parses /proc/<pid>/stat.
 func readStat(pid int) (statFields, bool) {

@@ -151,6 +151,7 @@ func TestParseStat(t *testing.T) {
 		{"bad pgrp", "4242 (sh) S 1 x 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 123", statFields{}, true},
 		{"bad starttime", "4242 (sh) S 1 2 3 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5", statFields{}, true},
 		{"bad state", "4242 (sh) SS 1 2 3 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5", statFields{}, true},
+		{"state not a letter", "4242 (sh) \x00 1 2 3 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5", statFields{}, true},
 		{"empty", "", statFields{}, true},
 	}
 	for _, tt := range tests {
@@ -176,7 +177,7 @@ func FuzzParseStat(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if st.state == 0 || !isDigits(st.startTime) {
+		if !isASCIILetter(st.state) || !isDigits(st.startTime) {
 			t.Errorf("parseStat(%q) = %+v without error", data, st)
 		}
 	})

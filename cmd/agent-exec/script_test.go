@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/agentexec/agentexec/internal/cli"
+	"github.com/agentexec/agentexec/internal/supervisor"
+)
+
+func mainForTest() {
+	if len(os.Args) > 1 && os.Args[1] == "_supervise" {
+		os.Exit(supervisor.Main(os.Args[2:], os.Stdin, os.Stdout))
+	}
+	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.OSSystem()))
+}
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"agent-exec": mainForTest})
+}
+
+// TestScripts runs the black-box CLI scripts in testdata/script: the real
+// binary, real supervisors, real jobs.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			root := filepath.Join(env.WorkDir, "jobs")
+			env.Setenv("AGENT_EXEC_ROOT", root)
+			env.Setenv("HOME", env.WorkDir)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("XDG_DATA_HOME", "")
+			env.Defer(func() { killAllJobs(root) })
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"jsonfield": cmdJSONField,
+			"stdout2env": cmdStdout2Env,
+			"waitstate":  cmdWaitState,
+		},
+	})
+}
+
+// lastJSON parses the last stdout of the script as a JSON object.
+func lastJSON(ts *testscript.TestScript) map[string]any {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &v); err != nil {
+		ts.Fatalf("stdout is not one JSON object: %v\n%s", err, ts.ReadFile("stdout"))
+	}
+	return v
+}
+
+// lookup follows a dotted path (a.b.0.c) into a decoded JSON value.
+func lookup(v any, path string) (any, bool) {
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[p]; !ok {
+				return nil, false
+			}
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(p, &i); err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func render(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// jsonfield PATH [VALUE]: the field exists in stdout's JSON (and equals
+// VALUE, compared as rendered JSON, strings unquoted). With !, the field
+// must be absent (or differ from VALUE).
+func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: jsonfield PATH [VALUE]")
+	}
+	v, ok := lookup(lastJSON(ts), args[0])
+	if len(args) == 1 {
+		if ok == neg {
+			ts.Fatalf("field %s present=%v, want present=%v", args[0], ok, !neg)
+		}
+		return
+	}
+	match := ok && render(v) == args[1]
+	if match == neg {
+		ts.Fatalf("field %s = %s (present=%v); want %s%s", args[0], render(v), ok, map[bool]string{true: "not "}[neg], args[1])
+	}
+}
+
+// stdout2env NAME PATH: sets $NAME to a field of stdout's JSON.
+func cmdStdout2Env(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: stdout2env NAME PATH")
+	}
+	v, ok := lookup(lastJSON(ts), args[1])
+	if !ok {
+		ts.Fatalf("no field %s in stdout", args[1])
+	}
+	ts.Setenv(args[0], render(v))
+}
+
+// waitstate ID STATE [TIMEOUT]: polls state.json until job.status is STATE.
+func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: waitstate ID STATE [TIMEOUT]")
+	}
+	timeout := 10 * time.Second
+	if len(args) == 3 {
+		d, err := time.ParseDuration(args[2])
+		ts.Check(err)
+		timeout = d
+	}
+	path := filepath.Join(ts.Getenv("AGENT_EXEC_ROOT"), args[0], "state.json")
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		var st struct {
+			Job struct{ Status string } `json:"job"`
+		}
+		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &st) == nil {
+			last = st.Job.Status
+			if last == args[1] {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.Fatalf("job %s: state %q, want %q after %v", args[0], last, args[1], timeout)
+}
+
+// killAllJobs SIGKILLs the process groups of every job and supervisor still
+// recorded as running under root, so no test leaves a process behind.
+func killAllJobs(root string) {
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(root, e.Name(), "state.json"))
+		if err != nil {
+			continue
+		}
+		var st struct {
+			Job        struct{ Status string } `json:"job"`
+			Supervisor *struct{ PID int }      `json:"supervisor"`
+			Child      *struct{ PGID int }     `json:"child"`
+		}
+		if json.Unmarshal(data, &st) != nil {
+			continue
+		}
+		if st.Child != nil && st.Child.PGID > 1 {
+			syscall.Kill(-st.Child.PGID, syscall.SIGKILL)
+		}
+		if st.Supervisor != nil && st.Supervisor.PID > 1 {
+			syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
+		}
+	}
+}
