@@ -45,7 +45,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"jsonfield": cmdJSONField,
+			"jsonfield":  cmdJSONField,
 			"stdout2env": cmdStdout2Env,
 			"waitstate":  cmdWaitState,
 		},

@@ -176,4 +176,3 @@ func newSuperviseCmd(a *app) *cobra.Command {
 		DisableFlagParsing: true,
 	}
 }
-
