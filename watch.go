@@ -8,6 +8,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 )
 
@@ -110,6 +111,12 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 	defer cancel()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Wake when the supervisor process exits too (pidfd), so a lost
+	// supervisor is noticed at once rather than at the next poll.
+	supGone := make(chan struct{}, 1)
+	watchedPID := 0
+	pidCtx, stopPID := context.WithCancel(ctx)
+	defer stopPID()
 	for {
 		st, err := m.readReconciled(ctx, j, false)
 		if err != nil {
@@ -117,6 +124,17 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 		}
 		if store.Terminal(st.Job.Status) {
 			return st, nil
+		}
+		if st.Supervisor != nil && st.Supervisor.PID > 1 && st.Supervisor.PID != watchedPID {
+			watchedPID = st.Supervisor.PID
+			go func(pid int) {
+				if proc.WaitExit(pidCtx, pid) == nil {
+					select {
+					case supGone <- struct{}{}:
+					default:
+					}
+				}
+			}(watchedPID)
 		}
 		wait := poll
 		if !deadline.IsZero() {
@@ -132,6 +150,8 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 			return st, ctx.Err()
 		case <-ch:
 			timer.Stop() // Go ≥1.23: no stale tick after Stop
+		case <-supGone:
+			timer.Stop()
 		case <-timer.C:
 		}
 	}

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"jsonfield":  cmdJSONField,
 			"stdout2env": cmdStdout2Env,
 			"waitstate":  cmdWaitState,
+			"exitcode":   cmdExitCode,
 		},
 	})
 }
@@ -105,7 +109,12 @@ func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
-	match := ok && render(v) == args[1]
+	got := render(v)
+	if strings.HasPrefix(args[1], `"`) { // compare a string as JSON, e.g. "a\nb"
+		b, _ := json.Marshal(v)
+		got = string(b)
+	}
+	match := ok && got == args[1]
 	if match == neg {
 		ts.Fatalf("field %s = %s (present=%v); want %s%s", args[0], render(v), ok, map[bool]string{true: "not "}[neg], args[1])
 	}
@@ -175,5 +184,28 @@ func killAllJobs(root string) {
 		if st.Supervisor != nil && st.Supervisor.PID > 1 {
 			syscall.Kill(st.Supervisor.PID, syscall.SIGKILL)
 		}
+	}
+}
+
+// exitcode N PROG ARGS...: runs PROG and requires exit status N; stdout and
+// stderr are kept for the following commands like exec does.
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROG ARGS...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("run %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Logf("[stdout]\n%s\n[stderr]\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+		ts.Fatalf("exit status %d, want %d", got, want)
 	}
 }
