@@ -48,10 +48,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"jsonfield":  cmdJSONField,
-			"stdout2env": cmdStdout2Env,
-			"waitstate":  cmdWaitState,
-			"exitcode":   cmdExitCode,
+			"jsonfield":      cmdJSONField,
+			"stdout2env":     cmdStdout2Env,
+			"waitstate":      cmdWaitState,
+			"exitcode":       cmdExitCode,
+			"killsupervisor": cmdKillSupervisor,
+			"rewriteboot":    cmdRewriteBoot,
 		},
 	})
 }
@@ -109,12 +111,15 @@ func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
-	got := render(v)
-	if strings.HasPrefix(args[1], `"`) { // compare a string as JSON, e.g. "a\nb"
-		b, _ := json.Marshal(v)
-		got = string(b)
+	want := args[1]
+	if strings.HasPrefix(want, `"`) { // a JSON string literal, e.g. "a\nb"
+		var w string
+		if err := json.Unmarshal([]byte(want), &w); err != nil {
+			ts.Fatalf("bad JSON string %s: %v", want, err)
+		}
+		want = w
 	}
-	match := ok && got == args[1]
+	match := ok && render(v) == want
 	if match == neg {
 		ts.Fatalf("field %s = %s (present=%v); want %s%s", args[0], render(v), ok, map[bool]string{true: "not "}[neg], args[1])
 	}
@@ -208,4 +213,41 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Logf("[stdout]\n%s\n[stderr]\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
 		ts.Fatalf("exit status %d, want %d", got, want)
 	}
+}
+
+func readStateFile(ts *testscript.TestScript, id string) (string, map[string]any) {
+	path := filepath.Join(ts.Getenv("AGENT_EXEC_ROOT"), id, "state.json")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile(path)), &st); err != nil {
+		ts.Fatalf("parse %s: %v", path, err)
+	}
+	return path, st
+}
+
+// killsupervisor ID: SIGKILLs the job's supervisor and waits until it is gone.
+func cmdKillSupervisor(ts *testscript.TestScript, neg bool, args []string) {
+	_, st := readStateFile(ts, args[0])
+	sup, _ := st["supervisor"].(map[string]any)
+	pid, _ := sup["pid"].(float64)
+	if pid <= 1 {
+		ts.Fatalf("no supervisor pid recorded")
+	}
+	ts.Check(syscall.Kill(int(pid), syscall.SIGKILL))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", int(pid)))
+		if err != nil || strings.Contains(string(data), ") Z ") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ts.Fatalf("supervisor %d still alive", int(pid))
+}
+
+// rewriteboot ID: pretends the job's state was written under another boot.
+func cmdRewriteBoot(ts *testscript.TestScript, neg bool, args []string) {
+	path, st := readStateFile(ts, args[0])
+	st["boot_id"] = "00000000-0000-0000-0000-000000000000"
+	data, _ := json.MarshalIndent(st, "", "  ")
+	ts.Check(os.WriteFile(path, data, 0o600))
 }
