@@ -5,8 +5,6 @@ import (
 	"errors"
 	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrLockTimeout is returned when a lock could not be taken within its bound.
@@ -31,11 +29,8 @@ func TryLock(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := tryLockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, ErrLockBusy
-		}
 		return nil, err
 	}
 	return &Lock{f: f}, nil

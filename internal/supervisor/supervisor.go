@@ -197,7 +197,7 @@ func (s *supervisor) start() (*os.File, error) {
 		PID:        pid,
 		UpdatedAt:  store.Timestamp(time.Now()),
 		BootID:     proc.BootID(),
-		Supervisor: &store.Process{PID: me, PGID: syscall.Getpgrp(), StartTime: myStart},
+		Supervisor: &store.Process{PID: me, PGID: getpgrp(), StartTime: myStart},
 		Child:      &store.Process{PID: pid, PGID: pid, StartTime: childStart},
 	}
 	failpoint("before-running-state")
@@ -310,7 +310,7 @@ func (s *supervisor) writeLaunchFailure(msg string) {
 	me := os.Getpid()
 	myStart, _ := proc.StartTime(me)
 	st.BootID = proc.BootID()
-	st.Supervisor = &store.Process{PID: me, PGID: syscall.Getpgrp(), StartTime: myStart}
+	st.Supervisor = &store.Process{PID: me, PGID: getpgrp(), StartTime: myStart}
 	store.WriteState(s.dir, st)
 	s.dropReserve()
 }

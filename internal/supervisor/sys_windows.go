@@ -1,0 +1,11 @@
+//go:build windows
+
+package supervisor
+
+import "os"
+
+// Windows has no process groups or fd duplication onto 0/1 in this form;
+// process control there is not supported yet (SPEC §0.1).
+func dupTo(oldfd, newfd int) {}
+
+func getpgrp() int { return os.Getpid() }
