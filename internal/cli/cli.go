@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -137,6 +139,9 @@ var errWriteStdout = errors.New("stdout unwritable")
 // process exit code: 0 success, 1 error envelope, 2 usage error.
 func Main(ctx context.Context, args []string, sys System) (code int) {
 	a := &app{sys: sys}
+	// A closed stdout must end the process with exit 1, not with SIGPIPE:
+	// with a handler installed, writes return EPIPE instead.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	defer func() {
 		if r := recover(); r != nil {
 			a.logger().Error("internal panic", "panic", r, "stack", string(debug.Stack()))

@@ -1,0 +1,44 @@
+// Package agentexec runs commands as detached, persistent jobs for AI agents
+// and scripts. It is the typed API behind the agent-exec CLI, its HTTP server
+// and its MCP server, which are thin adapters over a [Manager].
+//
+// # Job lifecycle
+//
+// A job is created in state created ([Manager.Create], or [Manager.Run] which
+// also launches it). Launching re-executes the current binary as
+// "agent-exec _supervise" in its own session; that supervisor spawns the job
+// in its own process group with the job's log files as stdout and stderr,
+// records state running and acknowledges. The launcher returns only after the
+// acknowledgement, so a job is never left running without a supervisor; any
+// launch failure ends the job failed with a launch_failed reason. The
+// supervisor alone writes the terminal state (exited or killed), after the
+// output has been drained. Readers detect a supervisor that vanished (killed,
+// reboot, pid reuse) and report failed/supervisor_lost instead of a stale
+// running.
+//
+//	created ──launch──▶ running ──child exits──▶ exited | killed
+//	   │                   └──supervisor lost──▶ failed
+//	   └──launch fails──▶ failed
+//
+// Programs embedding this package must dispatch the "_supervise" argument to
+// the supervisor entry point at the start of main, or set
+// [Options.SupervisorExe] to an agent-exec executable.
+//
+// # On-disk layout
+//
+// Each job lives in <root>/<id>/ (0700): meta.json (definition), state.json
+// (lifecycle), stdout.log and stderr.log (raw bytes), full.log (merged,
+// timestamped lines), stdin.bin (job input, if any), completion_event.json
+// and notification_events.ndjson (events), and .lock (the per-job flock that
+// serialises read-modify-write operations). JSON files are replaced
+// atomically (temporary file, fsync, rename); a job directory appears
+// atomically by renaming a complete staging directory.
+//
+// # Error codes
+//
+// Every failure is an [*Error] with a stable [Code]: job_not_found,
+// ambiguous_job_id, invalid_state, invalid_tag, invalid_argument,
+// invalid_config, launch_failed, stdin_too_large, stdin_required and
+// internal_error (plus the HTTP-only codes). Use errors.Is with the Err*
+// sentinels, or errors.As to read the code and details.
+package agentexec
