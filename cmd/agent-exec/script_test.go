@@ -54,6 +54,8 @@ func TestScripts(t *testing.T) {
 			"exitcode":       cmdExitCode,
 			"killsupervisor": cmdKillSupervisor,
 			"rewriteboot":    cmdRewriteBoot,
+			"filemode":       cmdFileMode,
+			"progressed":     cmdProgressed,
 		},
 	})
 }
@@ -250,4 +252,32 @@ func cmdRewriteBoot(ts *testscript.TestScript, neg bool, args []string) {
 	st["boot_id"] = "00000000-0000-0000-0000-000000000000"
 	data, _ := json.MarshalIndent(st, "", "  ")
 	ts.Check(os.WriteFile(path, data, 0o600))
+}
+
+// filemode PATH MODE: the permission bits of PATH are MODE (octal).
+func cmdFileMode(ts *testscript.TestScript, neg bool, args []string) {
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if got := fi.Mode().Perm(); uint64(got) != want {
+		ts.Fatalf("%s mode %o, want %o", args[0], got, want)
+	}
+}
+
+// progressed ID: state.json's updated_at changes while the job runs
+// (progress ticks), within 5 s.
+func cmdProgressed(ts *testscript.TestScript, neg bool, args []string) {
+	_, st := readStateFile(ts, args[0])
+	first := st["updated_at"]
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		_, st = readStateFile(ts, args[0])
+		job, _ := st["job"].(map[string]any)
+		if st["updated_at"] != first && job["status"] == "running" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("updated_at never changed from %v", first)
 }
