@@ -1,0 +1,84 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentexec/agentexec"
+)
+
+// toolResult turns an operation's outcome into a tool result: the envelope
+// the CLI would print, as structuredContent and as one text item with the
+// same compact JSON; isError exactly when the envelope says ok:false.
+func toolResult(typ string, payload any, err error) *mcp.CallToolResult {
+	var js []byte
+	if err == nil {
+		js, err = successEnvelope(typ, payload)
+	}
+	isError := err != nil
+	if isError {
+		js = errorEnvelopeJSON(contractError(err))
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(js)}},
+		StructuredContent: json.RawMessage(js),
+		IsError:           isError,
+	}
+}
+
+// contractError maps err onto the contract: *agentexec.Error as is, an
+// abandoned wait (the caller cancelled, or the server is stopping) as an
+// internal_error that says the job is unaffected, anything else as
+// internal_error.
+func contractError(err error) *agentexec.Error {
+	var ae *agentexec.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &agentexec.Error{Code: agentexec.CodeInternal, Message: "call cancelled before it completed; the job is unaffected", Err: err}
+	}
+	return agentexec.AsError(err)
+}
+
+// toolCallMiddleware adjusts tools/call around the SDK's handling:
+//
+//   - "arguments": null is treated as absent ({}): the SDK decodes null into
+//     a nil map and then panics applying schema defaults to it, which would
+//     take the whole server down;
+//   - a successful result carries "isError":false instead of omitting it
+//     (the SDK's field is omitempty): the contract shows it, and clients that
+//     compare it with false should not need to know that absence means false.
+func toolCallMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil && bytes.Equal(bytes.TrimSpace(r.Params.Arguments), []byte("null")) {
+			r.Params.Arguments = json.RawMessage("{}")
+		}
+		res, err := next(ctx, method, req)
+		if r, ok := res.(*mcp.CallToolResult); ok && err == nil && !r.IsError {
+			return withIsError{r}, nil
+		}
+		return res, err
+	}
+}
+
+// withIsError wraps a successful CallToolResult so it marshals with an
+// explicit "isError":false. Embedding the pointer keeps it an mcp.Result.
+type withIsError struct{ *mcp.CallToolResult }
+
+// MarshalJSON appends "isError":false to the SDK's encoding.
+func (w withIsError) MarshalJSON() ([]byte, error) {
+	b, err := w.CallToolResult.MarshalJSON()
+	if err != nil || w.IsError || !bytes.HasSuffix(b, []byte("}")) || bytes.Contains(b, []byte(`"isError":`)) {
+		return b, err
+	}
+	out := append([]byte(nil), b[:len(b)-1]...)
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	return append(out, `"isError":false}`...), nil
+}

@@ -1,0 +1,337 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/agentexec/agentexec"
+)
+
+// instructions are sent at initialisation to tell an agent how the tools fit
+// together.
+const instructions = `agent-exec runs shell commands as detached, persistent jobs that keep running after a tool call returns (and after this server exits).
+Typical flow: "run" starts a job and returns its job_id, waiting up to until_ms for it to finish; if the result's state is still "running", call "wait" (bounded, call it again as needed) or "status", read output with "tail", stop it with "kill", and find jobs with "list".
+All durations are milliseconds. Every result is a JSON envelope: "ok":true with the fields of the operation, or "ok":false with error.code and error.message.`
+
+// Input schemas (SPEC §6.2). Each is an object with additionalProperties
+// false; the SDK validates arguments against them and applies the defaults
+// before a handler runs, so a call that violates one never reaches the
+// Manager.
+const (
+	runSchema = `{"type":"object","additionalProperties":false,"required":["command"],"properties":{
+"command":{"type":"array","items":{"type":"string"},"minItems":1,"description":"The command. One element is a shell string run through the configured shell wrapper (sh -lc by default), e.g. [\"npm test 2>&1 | tail -5\"]; several elements are executed directly as argv, e.g. [\"make\",\"-j4\",\"test\"]."},
+"cwd":{"type":"string","description":"Working directory of the job. Relative paths resolve against the server's working directory, which is also the default."},
+"env":{"type":"object","additionalProperties":{"type":"string"},"description":"Extra environment variables for the job, e.g. {\"CI\":\"1\"}. The job also inherits the server's environment."},
+"timeout_ms":{"type":"integer","minimum":0,"description":"Runtime limit in milliseconds; when it passes the job's process group gets SIGTERM (and SIGKILL after kill_after_ms). 0 (default) = no limit."},
+"kill_after_ms":{"type":"integer","minimum":0,"description":"Milliseconds between the timeout's SIGTERM and SIGKILL. 0 (default) = SIGKILL right away. Needs timeout_ms."},
+"tags":{"type":"array","items":{"type":"string"},"description":"Labels to find the job later with list, e.g. [\"build\",\"ci.test\"]: dot-separated segments of letters, digits and hyphens."},
+"stdin":{"type":"string","description":"Literal text given to the job as its standard input. Without stdin or stdin_file the job's stdin is empty (/dev/null)."},
+"stdin_file":{"type":"string","description":"Path of a file whose content is copied now and given to the job as its standard input. Cannot be combined with stdin."},
+"until_ms":{"type":"integer","minimum":0,"default":10000,"description":"Wait up to this many milliseconds for the job to finish before returning; the call returns as soon as the job finishes, with its exit status and output snapshot. 0 = return at once without a snapshot. Capped by the server (55000 by default); a job still running afterwards keeps running: use wait."},
+"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."}}}`
+
+	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
+
+	tailSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
+"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines returned per stream; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true."}}}`
+
+	waitSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
+"until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds; returns as soon as the job finishes. Capped by the server (55000 by default). If the returned state is still running, call wait again. 0 = check once without waiting."},
+"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines of output returned per stream; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576)."}}}`
+
+	killSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
+"signal":{"type":"string","default":"TERM","description":"Signal sent to the job's whole process group: TERM (default), INT, KILL, HUP, QUIT, USR1 or USR2 (with or without SIG, any case)."}}}`
+
+	listSchema = `{"type":"object","additionalProperties":false,"properties":{
+"state":{"type":"string","enum":["created","running","exited","killed","failed","unknown"],"description":"Only jobs in this state."},
+"tags":{"type":"array","items":{"type":"string"},"description":"Only jobs carrying every one of these tags; a pattern ending in .* matches a tag namespace, e.g. \"ci.*\"."},
+"limit":{"type":"integer","minimum":0,"default":50,"description":"Maximum number of jobs returned, newest first; 0 = no limit. truncated is true when jobs were left out."},
+"cwd":{"type":"string","description":"Only jobs started in this directory (default: the server's working directory). Cannot be combined with all."},
+"all":{"type":"boolean","default":false,"description":"List jobs of every directory instead of one."}}}`
+)
+
+// Tool descriptions: what an agent reads to choose and call a tool.
+const (
+	runDescription = `Start a command as a detached background job and observe it for up to until_ms milliseconds (default 10000). ` +
+		`Returns as soon as the job finishes, or when until_ms passes with state "running"; the job keeps running either way and is never stopped by this server. ` +
+		`The result has job_id, state (running, exited, killed, failed), exit_code when exited, and a snapshot of the last stdout/stderr lines (omitted when until_ms is 0). ` +
+		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed.`
+	statusDescription = `Current state of a job: state (created, running, exited, killed, failed), exit_code when exited, timestamps, and signal, duration_ms, timed_out or error when finished. Does not include output: use tail.`
+	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out.`
+	waitDescription   = `Wait up to until_ms milliseconds (default 30000, capped by the server at 55000 by default) for a job to finish, then return its state, exit status and the last lines of output. ` +
+		`Returns as soon as the job finishes. Reaching the deadline is not an error: the state is then still running, and you can call wait again.`
+	killDescription = `Send a signal (default TERM) to a running job's process group, then observe for up to 3000 milliseconds and report the resulting state. Killing an already finished job does nothing and is not an error.`
+	listDescription = `List jobs, newest first, with state, exit_code, timestamps, tags and command. By default only jobs started in the server's working directory; set all to true for every job, or cwd for another directory. Filter with state and tags.`
+)
+
+func boolp(b bool) *bool { return &b }
+
+// addTools registers the six tools of SPEC §6.2.
+func (s *server) addTools(srv *mcp.Server) {
+	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: boolp(false)}
+	addTool(s, srv, &mcp.Tool{Name: "run", Title: "Run a command as a background job", Description: runDescription,
+		InputSchema: json.RawMessage(runSchema),
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), OpenWorldHint: boolp(true)}}, s.run)
+	addTool(s, srv, &mcp.Tool{Name: "status", Title: "Job status", Description: statusDescription,
+		InputSchema: json.RawMessage(statusSchema), Annotations: readOnly}, s.status)
+	addTool(s, srv, &mcp.Tool{Name: "tail", Title: "Job output", Description: tailDescription,
+		InputSchema: json.RawMessage(tailSchema), Annotations: readOnly}, s.tail)
+	addTool(s, srv, &mcp.Tool{Name: "wait", Title: "Wait for a job", Description: waitDescription,
+		InputSchema: json.RawMessage(waitSchema), Annotations: readOnly}, s.wait)
+	addTool(s, srv, &mcp.Tool{Name: "kill", Title: "Signal a job", Description: killDescription,
+		InputSchema: json.RawMessage(killSchema),
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), IdempotentHint: true, OpenWorldHint: boolp(false)}}, s.kill)
+	addTool(s, srv, &mcp.Tool{Name: "list", Title: "List jobs", Description: listDescription,
+		InputSchema: json.RawMessage(listSchema), Annotations: readOnly}, s.list)
+}
+
+// present is the set of argument names the caller actually sent (before
+// the SDK applied schema defaults): some behaviour depends on whether an
+// argument was given at all (until_ms with a configured default, stdin vs
+// stdin_file, cwd with all).
+type present map[string]bool
+
+// opFunc performs one tool's operation and returns the response type and
+// payload.
+type opFunc[In any] func(ctx context.Context, given present, in In) (string, any, error)
+
+// addTool registers a tool whose input the SDK validates against the
+// tool's schema (rejecting wrong types, missing required and unknown
+// properties before the handler runs) and whose result is the envelope.
+func addTool[In any](s *server, srv *mcp.Server, t *mcp.Tool, op opFunc[In]) {
+	mcp.AddTool(srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(s.life, cancel)()
+		var given present
+		if req.Params != nil {
+			given = argumentNames(req.Params.Arguments)
+		}
+		typ, payload, err := op(ctx, given, in)
+		return toolResult(typ, payload, err), nil, nil
+	})
+}
+
+func argumentNames(raw any) present {
+	var b []byte
+	switch v := raw.(type) {
+	case json.RawMessage:
+		b = v
+	case []byte:
+		b = v
+	default:
+		b, _ = json.Marshal(v)
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	p := make(present, len(m))
+	for k := range m {
+		p[k] = true
+	}
+	return p
+}
+
+// Numbers arrive as JSON numbers already validated as integers ≥ 0; they
+// are decoded as float64 so that absurdly large values saturate instead of
+// failing to decode.
+
+// millis converts a millisecond count, saturating at the largest Duration
+// (which means "never", as for the CLI's duration flags).
+func millis(ms float64) time.Duration {
+	if ms >= float64(math.MaxInt64/int64(time.Millisecond)) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// count converts a count, saturating at MaxInt64.
+func count(n float64) int64 {
+	if n >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
+}
+
+func lines(n float64) int { return int(min(count(n), math.MaxInt)) }
+
+func maxBytes(n float64) int64 { return min(count(n), MaxBytesCap) }
+
+// until resolves an until_ms: the value given, else the configured default,
+// else the built-in one; then the cap (SPEC §6.3).
+func (s *server) until(given present, ms float64, builtin time.Duration) time.Duration {
+	d := builtin
+	switch {
+	case given["until_ms"]:
+		d = millis(ms)
+	case s.opts.DefaultUntil > 0:
+		d = s.opts.DefaultUntil
+	}
+	return min(d, s.opts.MaxUntil)
+}
+
+func invalidArgument(format string, args ...any) *agentexec.Error {
+	return &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+type runInput struct {
+	Command     []string          `json:"command"`
+	Cwd         string            `json:"cwd"`
+	Env         map[string]string `json:"env"`
+	TimeoutMS   float64           `json:"timeout_ms"`
+	KillAfterMS float64           `json:"kill_after_ms"`
+	Tags        []string          `json:"tags"`
+	Stdin       string            `json:"stdin"`
+	StdinFile   string            `json:"stdin_file"`
+	UntilMS     float64           `json:"until_ms"`
+	TailLines   float64           `json:"tail_lines"`
+	MaxBytes    float64           `json:"max_bytes"`
+}
+
+func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
+	spec := agentexec.JobSpec{
+		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
+		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
+		StdinMaxBytes: s.opts.StdinMaxBytes,
+	}
+	keys := make([]string, 0, len(in.Env))
+	for k := range in.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return "", nil, invalidArgument("invalid env key %q: keys must be non-empty and contain neither '=' nor NUL", k)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		spec.Env = append(spec.Env, k+"="+in.Env[k])
+	}
+	switch {
+	case given["stdin"] && given["stdin_file"]:
+		return "", nil, invalidArgument("stdin and stdin_file are mutually exclusive")
+	case given["stdin"]:
+		spec.Stdin, spec.HasStdin = []byte(in.Stdin), true
+	case given["stdin_file"]:
+		data, err := s.readStdinFile(in.StdinFile)
+		if err != nil {
+			return "", nil, err
+		}
+		spec.Stdin, spec.HasStdin = data, true
+	}
+	// until_ms is run --snapshot-after without the CLI's 10 s clamp: the
+	// MCP cap bounds it instead; 0 means no observation and no snapshot.
+	d := s.until(given, in.UntilMS, 10*time.Second)
+	obs := agentexec.ObserveOptions{
+		SnapshotAfter: d, NoWait: d == 0, Poll: pollInterval,
+		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+	}
+	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs})
+	if err != nil {
+		return "", nil, err
+	}
+	s.autoGC(res.JobID)
+	return "run", res, nil
+}
+
+// readStdinFile copies the job input from path (relative to the server's
+// cwd), like run --stdin-file: unreadable → invalid_argument, larger than
+// the limit → stdin_too_large.
+func (s *server) readStdinFile(path string) ([]byte, error) {
+	p := path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.cwd, p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, invalidArgument("cannot read stdin_file %s: %v", path, err)
+	}
+	defer f.Close()
+	limit := s.opts.StdinMaxBytes
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, invalidArgument("cannot read stdin_file %s: %v", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, &agentexec.Error{Code: agentexec.CodeStdinTooLarge, Message: fmt.Sprintf("stdin exceeds %d bytes", limit)}
+	}
+	return data, nil
+}
+
+type jobInput struct {
+	JobID string `json:"job_id"`
+}
+
+func (s *server) status(ctx context.Context, _ present, in jobInput) (string, any, error) {
+	res, err := s.m.Status(ctx, in.JobID)
+	return "status", res, err
+}
+
+type tailInput struct {
+	JobID     string  `json:"job_id"`
+	TailLines float64 `json:"tail_lines"`
+	MaxBytes  float64 `json:"max_bytes"`
+}
+
+func (s *server) tail(ctx context.Context, _ present, in tailInput) (string, any, error) {
+	res, err := s.m.Tail(ctx, in.JobID, agentexec.TailOptions{TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes)})
+	return "tail", res, err
+}
+
+type waitInput struct {
+	JobID     string  `json:"job_id"`
+	UntilMS   float64 `json:"until_ms"`
+	TailLines float64 `json:"tail_lines"`
+	MaxBytes  float64 `json:"max_bytes"`
+}
+
+func (s *server) wait(ctx context.Context, given present, in waitInput) (string, any, error) {
+	res, err := s.m.Wait(ctx, in.JobID, agentexec.WaitOptions{
+		Until: s.until(given, in.UntilMS, 30*time.Second), Poll: pollInterval,
+		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+	})
+	return "wait", res, err
+}
+
+type killInput struct {
+	JobID  string `json:"job_id"`
+	Signal string `json:"signal"`
+}
+
+func (s *server) kill(ctx context.Context, _ present, in killInput) (string, any, error) {
+	res, err := s.m.Kill(ctx, in.JobID, agentexec.KillOptions{Signal: in.Signal})
+	return "kill", res, err
+}
+
+type listInput struct {
+	State string   `json:"state"`
+	Tags  []string `json:"tags"`
+	Limit float64  `json:"limit"`
+	Cwd   string   `json:"cwd"`
+	All   bool     `json:"all"`
+}
+
+func (s *server) list(ctx context.Context, given present, in listInput) (string, any, error) {
+	if given["cwd"] && in.All {
+		return "", nil, invalidArgument("cwd and all: true are mutually exclusive")
+	}
+	res, err := s.m.List(ctx, agentexec.ListOptions{
+		Limit: int(min(count(in.Limit), math.MaxInt)), State: agentexec.State(in.State),
+		Cwd: in.Cwd, All: in.All, Tags: in.Tags,
+	})
+	return "list", res, err
+}
