@@ -1,0 +1,170 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/agentexec/agentexec"
+)
+
+// decodeObject parses a request body that must be one JSON object into its
+// raw fields. Fields are then decoded one by one with exact, case-sensitive
+// names (encoding/json would match "Command" to "command") and a precise
+// message for the first field of the wrong type.
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			var v any
+			err := json.Unmarshal(trimmed, &v)
+			return nil, invalidRequest("invalid JSON: " + jsonDetail(err))
+		}
+		return nil, invalidRequest("invalid JSON: expected a JSON object")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &fields); err != nil {
+		return nil, invalidRequest("invalid JSON: " + jsonDetail(err))
+	}
+	return fields, nil
+}
+
+func jsonDetail(err error) string {
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Sprintf("%v at offset %d", se, se.Offset)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// present returns a field's raw value unless it is absent or null (both
+// mean "use the default", as in the original serde-based server).
+func present(fields map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	raw, ok := fields[name]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, false
+	}
+	return raw, true
+}
+
+func fieldError(name, want string) error {
+	return invalidRequest(fmt.Sprintf("invalid JSON: field %q: expected %s", name, want))
+}
+
+// fieldDecoder decodes fields of an object and keeps the first error.
+type fieldDecoder struct {
+	fields map[string]json.RawMessage
+	err    error
+}
+
+// get decodes a present field into dst and reports whether it was present;
+// absent and null leave dst untouched.
+func (d *fieldDecoder) get(name, want string, dst any) bool {
+	if d.err != nil {
+		return false
+	}
+	raw, ok := present(d.fields, name)
+	if !ok {
+		return false
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		d.err = fieldError(name, want)
+		return false
+	}
+	return true
+}
+
+// parseExec turns a POST /exec body (SPEC §5.3) into a run request: the
+// original fields command, cwd, env, timeout_ms, wait plus the additions.
+func parseExec(body []byte) (agentexec.RunRequest, error) {
+	var req agentexec.RunRequest
+	if len(body) == 0 {
+		return req, invalidRequest("request body is required")
+	}
+	fields, err := decodeObject(body)
+	if err != nil {
+		return req, err
+	}
+	const uintWant = "a non-negative integer"
+	var (
+		command, tags                   []string
+		cwd, stdin                      string
+		env                             map[string]string
+		wait                            bool
+		timeoutMS, killAfterMS, untilMS uint64
+		tailLines, maxBytes             uint64 = 50, 65536
+		timeoutSecs                     float64
+	)
+	d := fieldDecoder{fields: fields}
+	d.get("command", "an array of strings", &command)
+	d.get("cwd", "a string", &cwd)
+	d.get("env", "an object of strings", &env)
+	hasTimeoutMS := d.get("timeout_ms", uintWant, &timeoutMS)
+	d.get("wait", "a boolean", &wait)
+	hasTimeout := d.get("timeout", "a non-negative number", &timeoutSecs)
+	if hasTimeout && timeoutSecs < 0 && d.err == nil {
+		d.err = fieldError("timeout", "a non-negative number")
+	}
+	d.get("kill_after_ms", uintWant, &killAfterMS)
+	hasUntil := d.get("until_ms", uintWant, &untilMS)
+	d.get("tail_lines", uintWant, &tailLines)
+	d.get("max_bytes", uintWant, &maxBytes)
+	d.get("tags", "an array of strings", &tags)
+	hasStdin := d.get("stdin", "a string", &stdin)
+	if d.err != nil {
+		return req, d.err
+	}
+	if len(command) == 0 {
+		return req, invalidRequest("command field is required and must be non-empty")
+	}
+	if hasTimeout && hasTimeoutMS {
+		return req, invalidRequest("timeout and timeout_ms are mutually exclusive")
+	}
+	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags}
+	spec.Timeout, _ = millis(timeoutMS)
+	if hasTimeout {
+		spec.Timeout, _ = millis(secondsToMillis(timeoutSecs))
+	}
+	spec.KillAfter, _ = millis(killAfterMS)
+	// env is applied in key order so that the stored env_vars are stable.
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if strings.Contains(k, "=") {
+			return req, invalidArg(fmt.Sprintf("invalid env key %q: must not contain '='", k))
+		}
+		spec.Env = append(spec.Env, k+"="+env[k])
+	}
+	if hasStdin {
+		spec.Stdin, spec.HasStdin = []byte(stdin), true
+	}
+	req.Spec = spec
+	req.Observe = agentexec.ObserveOptions{
+		NoWait:    true,
+		Wait:      wait,
+		Forever:   wait && !hasUntil,
+		Poll:      pollInterval,
+		TailLines: int(min(tailLines, math.MaxInt)),
+		MaxBytes:  int64(min(maxBytes, math.MaxInt64)),
+	}
+	if hasUntil {
+		var never bool
+		req.Observe.Until, never = millis(untilMS)
+		req.Observe.Forever = wait && never
+	}
+	return req, nil
+}
+
+// secondsToMillis is ceil(s × 1000), saturating.
+func secondsToMillis(s float64) uint64 {
+	ms := math.Ceil(s * 1000)
+	if ms >= math.MaxUint64 {
+		return math.MaxUint64
+	}
+	return uint64(ms)
+}
