@@ -34,7 +34,8 @@ type Options struct {
 	// ShellWrapper is the wrapper for new jobs when a request names none
 	// (from the configuration file). Nil means sh -lc.
 	ShellWrapper []string
-	// StdinMaxBytes is the default job-input limit. 0 means 64 MiB.
+	// StdinMaxBytes is the default job-input limit. 0 means 64 MiB; a
+	// negative value allows no input at all (see StdinLimit).
 	StdinMaxBytes int64
 	// Logger receives diagnostics. Nil discards them.
 	Logger *slog.Logger
@@ -47,6 +48,25 @@ type Options struct {
 
 // DefaultStdinMaxBytes is the default job-input limit (64 MiB).
 const DefaultStdinMaxBytes = 64 << 20
+
+// StdinLimit converts a configured byte limit (where 0 means "no input")
+// into the StdinMaxBytes fields, whose zero value means the default.
+func StdinLimit(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+func effectiveLimit(n, fallback int64) int64 {
+	switch {
+	case n == 0:
+		return fallback
+	case n < 0:
+		return 0
+	}
+	return n
+}
 
 // Manager operates the jobs under one root. It is safe for concurrent use.
 type Manager struct {
@@ -76,9 +96,6 @@ func Open(root string, opts Options) (*Manager, error) {
 	}
 	if opts.ShellWrapper == nil {
 		opts.ShellWrapper = defaultWrapper()
-	}
-	if opts.StdinMaxBytes == 0 {
-		opts.StdinMaxBytes = DefaultStdinMaxBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

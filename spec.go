@@ -38,7 +38,8 @@ type JobSpec struct {
 	// Stdin is the job input when HasStdin is set (stored as stdin.bin).
 	Stdin    []byte
 	HasStdin bool
-	// StdinMaxBytes overrides Options.StdinMaxBytes when > 0.
+	// StdinMaxBytes overrides Options.StdinMaxBytes when non-zero
+	// (negative: no input allowed).
 	StdinMaxBytes int64
 }
 
@@ -181,10 +182,7 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		}
 	}
 	if spec.HasStdin {
-		limit := spec.StdinMaxBytes
-		if limit <= 0 {
-			limit = m.opts.StdinMaxBytes
-		}
+		limit := effectiveLimit(spec.StdinMaxBytes, effectiveLimit(m.opts.StdinMaxBytes, DefaultStdinMaxBytes))
 		if int64(len(spec.Stdin)) > limit {
 			return nil, newError(CodeStdinTooLarge, "stdin exceeds %d bytes", limit)
 		}

@@ -116,7 +116,7 @@ func (a *app) manager(c *config.Config) (*agentexec.Manager, error) {
 	}
 	if c != nil {
 		opts.ShellWrapper = c.Shell()
-		opts.StdinMaxBytes = c.StdinMaxBytes
+		opts.StdinMaxBytes = agentexec.StdinLimit(c.StdinMaxBytes)
 	}
 	return agentexec.Open(a.rootPath(), opts)
 }

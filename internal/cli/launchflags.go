@@ -86,7 +86,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 	s := agentexec.JobSpec{
 		Command: command, Cwd: d.cwd, Env: d.env, EnvFiles: d.envFiles, NoInheritEnv: d.noInheritEnv,
 		Mask: d.mask, Tags: d.tags, Timeout: d.timeout, KillAfter: d.killAfter, ProgressEvery: d.progressEvery,
-		ShellWrapper: cfg.Shell(), StdinMaxBytes: d.stdinMaxBytes,
+		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes),
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)

@@ -38,7 +38,7 @@ func newMCPCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		opts.StdinMaxBytes = cfg.StdinMaxBytes
+		opts.StdinMaxBytes = agentexec.StdinLimit(cfg.StdinMaxBytes)
 		if cfg.GCAuto && cfg.GCDeleteLimit > 0 {
 			olderThan := cfg.GCOlderThan
 			if olderThan <= 0 {
@@ -53,7 +53,7 @@ func newMCPCmd(a *app) *cobra.Command {
 			Env:           a.sys.Environ(),
 			Cwd:           a.sys.Cwd,
 			ShellWrapper:  cfg.Shell(),
-			StdinMaxBytes: cfg.StdinMaxBytes,
+			StdinMaxBytes: agentexec.StdinLimit(cfg.StdinMaxBytes),
 			Logger:        a.logger(),
 			// Reap supervisors while the server lives.
 			LongLived: true,

@@ -50,7 +50,7 @@ func newRunCmd(a *app) *cobra.Command {
 		if !cmd.Flags().Changed("stdin-max-bytes") {
 			d.stdinMaxBytes = cfg.StdinMaxBytes
 		}
-		spec.StdinMaxBytes = d.stdinMaxBytes
+		spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
 		spec.Stdin, spec.HasStdin, err = a.readInput(&d, cmd.Flags().Changed("stdin"), true)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func newCreateCmd(a *app) *cobra.Command {
 		if !cmd.Flags().Changed("stdin-max-bytes") {
 			d.stdinMaxBytes = cfg.StdinMaxBytes
 		}
-		spec.StdinMaxBytes = d.stdinMaxBytes
+		spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
 		spec.Stdin, spec.HasStdin, err = a.readInput(&d, cmd.Flags().Changed("stdin"), false)
 		if err != nil {
 			return err

@@ -87,7 +87,7 @@ func (a *app) serveRun(cmd *cobra.Command, o *serveOptions, bindSet, portSet boo
 		Env:           withoutVar(a.sys.Environ(), serveTokenEnv),
 		Cwd:           a.sys.Cwd,
 		ShellWrapper:  cfg.Shell(),
-		StdinMaxBytes: cfg.StdinMaxBytes,
+		StdinMaxBytes: agentexec.StdinLimit(cfg.StdinMaxBytes),
 		Logger:        a.logger(),
 		LongLived:     true,
 	})

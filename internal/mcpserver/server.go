@@ -139,8 +139,11 @@ func newServer(m *agentexec.Manager, opts Options, life context.Context) *server
 	if opts.MaxUntil <= 0 {
 		opts.MaxUntil = DefaultMaxUntil
 	}
-	if opts.StdinMaxBytes <= 0 {
+	switch {
+	case opts.StdinMaxBytes == 0:
 		opts.StdinMaxBytes = agentexec.DefaultStdinMaxBytes
+	case opts.StdinMaxBytes < 0:
+		opts.StdinMaxBytes = 0
 	}
 	log := opts.Logger
 	if log == nil {
