@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 
 	"github.com/goccy/go-yaml"
@@ -10,60 +9,14 @@ import (
 	"github.com/agentexec/agentexec"
 )
 
-// envelopeJSON renders {"schema_version":"0.1","ok":true,"type":T,…payload}
-// as one compact line. Keys keep the documented (struct) order.
+// envelopeJSON renders a success envelope line.
 func envelopeJSON(typ string, payload any) ([]byte, error) {
-	body, err := marshal(payload)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(`{"schema_version":"0.1","ok":true,"type":`)
-	t, _ := json.Marshal(typ)
-	b.Write(t)
-	if len(body) > 2 {
-		b.WriteByte(',')
-		b.Write(body[1:])
-	} else {
-		b.WriteByte('}')
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	b, err := agentexec.Envelope(typ, payload)
+	return append(b, '\n'), err
 }
 
-type errorBody struct {
-	Code      agentexec.Code `json:"code"`
-	Message   string         `json:"message"`
-	Retryable bool           `json:"retryable"`
-	Details   any            `json:"details,omitempty"`
-}
-
-type errorEnvelope struct {
-	SchemaVersion string    `json:"schema_version"`
-	OK            bool      `json:"ok"`
-	Type          string    `json:"type"`
-	Error         errorBody `json:"error"`
-}
-
-// ErrorJSON renders the error envelope of e as one compact line.
-func ErrorJSON(e *agentexec.Error) []byte {
-	b, _ := marshal(errorEnvelope{SchemaVersion: "0.1", Type: "error",
-		Error: errorBody{Code: e.Code, Message: e.Message, Details: e.Details}})
-	return append(b, '\n')
-}
-
-// EnvelopeJSON renders a success envelope (exported for the adapters).
-func EnvelopeJSON(typ string, payload any) ([]byte, error) { return envelopeJSON(typ, payload) }
-
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
+// ErrorJSON renders the error envelope line of e.
+func ErrorJSON(e *agentexec.Error) []byte { return append(agentexec.ErrorEnvelope(e), '\n') }
 
 // toYAML re-renders a JSON document as a YAML block mapping with the same
 // key order.

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 
 	"github.com/agentexec/agentexec"
@@ -30,65 +28,14 @@ func statusOf(c agentexec.Code) int {
 	return http.StatusInternalServerError
 }
 
-// marshal encodes v compactly without HTML escaping, as the CLI does, so
-// that both adapters print byte-identical payloads.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
-
-// successJSON renders {"schema_version":"0.1","ok":true,"type":T,…payload}:
-// the payload's fields follow type at the top level, in struct order.
+// successJSON renders a success envelope line.
 func successJSON(typ string, payload any) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"schema_version":"0.1","ok":true,"type":`)
-	t, _ := marshal(typ)
-	b.Write(t)
-	if payload != nil {
-		body, err := marshal(payload)
-		if err != nil {
-			return nil, err
-		}
-		if len(body) > 2 {
-			b.WriteByte(',')
-			b.Write(body[1:])
-			b.WriteByte('\n')
-			return b.Bytes(), nil
-		}
-	}
-	b.WriteString("}\n")
-	return b.Bytes(), nil
+	b, err := agentexec.Envelope(typ, payload)
+	return append(b, '\n'), err
 }
 
-type errorBody struct {
-	Code      agentexec.Code `json:"code"`
-	Message   string         `json:"message"`
-	Retryable bool           `json:"retryable"`
-	Details   any            `json:"details,omitempty"`
-}
-
-type errorEnvelope struct {
-	SchemaVersion string    `json:"schema_version"`
-	OK            bool      `json:"ok"`
-	Type          string    `json:"type"`
-	Error         errorBody `json:"error"`
-}
-
-// errorJSON renders the error envelope of e (retryable is always false).
-func errorJSON(e *agentexec.Error) []byte {
-	b, err := marshal(errorEnvelope{SchemaVersion: "0.1", Type: "error",
-		Error: errorBody{Code: e.Code, Message: e.Message, Details: e.Details}})
-	if err != nil {
-		b, _ = marshal(errorEnvelope{SchemaVersion: "0.1", Type: "error",
-			Error: errorBody{Code: agentexec.CodeInternal, Message: "encode error response: " + err.Error()}})
-	}
-	return append(b, '\n')
-}
+// errorJSON renders the error envelope line of e.
+func errorJSON(e *agentexec.Error) []byte { return append(agentexec.ErrorEnvelope(e), '\n') }
 
 // setJSONHeaders sets the headers every JSON response carries (SPEC §5.2).
 func setJSONHeaders(h http.Header) {
