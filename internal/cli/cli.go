@@ -121,6 +121,21 @@ func (a *app) manager(c *config.Config) (*agentexec.Manager, error) {
 	return agentexec.Open(a.rootPath(), opts)
 }
 
+// call opens the store, runs one operation and prints its result as the
+// typ envelope: the whole body of most commands.
+func (a *app) call(typ string, c *config.Config, op func(m *agentexec.Manager) (any, error)) error {
+	m, err := a.manager(c)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	res, err := op(m)
+	if err != nil {
+		return err
+	}
+	return a.respond(typ, res)
+}
+
 // respond writes a success envelope.
 func (a *app) respond(typ string, payload any) error {
 	js, err := envelopeJSON(typ, payload)

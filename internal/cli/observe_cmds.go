@@ -23,16 +23,9 @@ func newStatusCmd(a *app) *cobra.Command {
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
-		m, err := a.manager(nil)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Status(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		return a.respond("status", res)
+		return a.call("status", nil, func(m *agentexec.Manager) (any, error) {
+			return m.Status(cmd.Context(), args[0])
+		})
 	})
 	return cmd
 }
@@ -45,16 +38,9 @@ func newTailCmd(a *app) *cobra.Command {
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
-		m, err := a.manager(nil)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes})
-		if err != nil {
-			return err
-		}
-		return a.respond("tail", res)
+		return a.call("tail", nil, func(m *agentexec.Manager) (any, error) {
+			return m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes})
+		})
 	})
 	addCount(cmd.Flags(), &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
 	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read from the end of each stream")
@@ -75,16 +61,9 @@ func newWaitCmd(a *app) *cobra.Command {
 		if forever && (fs.Changed("until") || fs.Changed("timeout-ms")) {
 			return usagef("--until conflicts with --forever")
 		}
-		m, err := a.manager(nil)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
-		if err != nil {
-			return err
-		}
-		return a.respond("wait", res)
+		return a.call("wait", nil, func(m *agentexec.Manager) (any, error) {
+			return m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+		})
 	})
 	fs := cmd.Flags()
 	addDuration(fs, &until, "until", 30*time.Second, "deadline (ms or with unit)")
@@ -106,16 +85,9 @@ func newKillCmd(a *app) *cobra.Command {
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
-		m, err := a.manager(nil)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Kill(cmd.Context(), args[0], agentexec.KillOptions{Signal: sig, NoWait: noWait})
-		if err != nil {
-			return err
-		}
-		return a.respond("kill", res)
+		return a.call("kill", nil, func(m *agentexec.Manager) (any, error) {
+			return m.Kill(cmd.Context(), args[0], agentexec.KillOptions{Signal: sig, NoWait: noWait})
+		})
 	})
 	cmd.Flags().StringVar(&sig, "signal", "TERM", "TERM, INT, KILL, HUP, QUIT, USR1 or USR2")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return right after signalling")
@@ -141,19 +113,12 @@ func newListCmd(a *app, ps bool) *cobra.Command {
 				return usagef("invalid tag pattern %q: %v", p, err)
 			}
 		}
-		m, err := a.manager(nil)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
 		if ps {
 			state = string(agentexec.StateRunning)
 		}
-		res, err := m.List(cmd.Context(), agentexec.ListOptions{Limit: int(limit), State: agentexec.State(state), Cwd: cwd, All: all, Tags: tags})
-		if err != nil {
-			return err
-		}
-		return a.respond("list", res)
+		return a.call("list", nil, func(m *agentexec.Manager) (any, error) {
+			return m.List(cmd.Context(), agentexec.ListOptions{Limit: int(limit), State: agentexec.State(state), Cwd: cwd, All: all, Tags: tags})
+		})
 	})
 	fs := cmd.Flags()
 	addCount(fs, &limit, "limit", 0, "maximum jobs returned; 0 = unlimited")
