@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -29,6 +30,7 @@ type LineHook interface {
 type logStream struct {
 	name   string // "stdout" | "stderr"
 	label  string // "STDOUT" | "STDERR"
+	tag    string // " [STDOUT] " | " [STDERR] "
 	f      *os.File
 	off    int64
 	split  lines.Splitter
@@ -47,7 +49,7 @@ type follower struct {
 }
 
 func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
-	fo := &follower{full: bufio.NewWriterSize(fullLog, 64<<10), buf: make([]byte, 64<<10), hook: hook}
+	fo := &follower{full: bufio.NewWriterSize(fullLog, 256<<10), buf: make([]byte, 256<<10), hook: hook}
 	for i, n := range []string{"stdout", "stderr"} {
 		path := filepath.Join(dir, store.StdoutLog)
 		label := "STDOUT"
@@ -55,17 +57,19 @@ func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
 			path, label = filepath.Join(dir, store.StderrLog), "STDERR"
 		}
 		f, _ := os.Open(path) // nil on failure: that stream is then not followed
-		fo.streams[i] = &logStream{name: n, label: label, f: f}
+		fo.streams[i] = &logStream{name: n, label: label, tag: " [" + label + "] ", f: f}
 	}
 	return fo
 }
 
-func (fo *follower) timestamp() string {
+// stamp refreshes the cached record timestamp. It is read once per chunk,
+// not per line: a line's completion time is the time its chunk was read,
+// and per-line clock reads dominated the cost of large outputs.
+func (fo *follower) stamp() {
 	now := time.Now()
 	if sec := now.Unix(); sec != fo.tsSec || fo.ts == "" {
 		fo.tsSec, fo.ts = sec, store.Timestamp(now)
 	}
-	return fo.ts
 }
 
 // readAvailable consumes what has been written so far; it reports whether
@@ -80,6 +84,7 @@ func (fo *follower) readAvailable(deadline time.Time) bool {
 			n, err := st.f.ReadAt(fo.buf, st.off)
 			if n > 0 {
 				got = true
+				fo.stamp()
 				st.off += int64(n)
 				st.split.Write(fo.buf[:n], func(line []byte) { fo.emit(st, line) })
 			}
@@ -98,8 +103,16 @@ func (fo *follower) readAvailable(deadline time.Time) bool {
 }
 
 func (fo *follower) emit(st *logStream, line []byte) {
-	st.record = lines.AppendRecord(st.record[:0], fo.timestamp(), st.label, line)
-	fo.full.Write(st.record) // a failed log write drops data; the job goes on
+	// A failed log write drops data; the job goes on.
+	if utf8.Valid(line) { // common case: no decoding, no intermediate copy
+		fo.full.WriteString(fo.ts)
+		fo.full.WriteString(st.tag)
+		fo.full.Write(line)
+		fo.full.WriteByte('\n')
+	} else {
+		st.record = lines.AppendRecord(st.record[:0], fo.ts, st.label, line)
+		fo.full.Write(st.record)
+	}
 	if fo.hook != nil {
 		fo.hook.Line(st.name, line)
 	}
@@ -107,6 +120,7 @@ func (fo *follower) emit(st *logStream, line []byte) {
 
 // finish emits trailing partial lines and flushes full.log.
 func (fo *follower) finish() {
+	fo.stamp()
 	for _, st := range fo.streams {
 		st.split.Flush(func(line []byte) { fo.emit(st, line) })
 		if st.f != nil {
@@ -167,6 +181,19 @@ func (s *supervisor) supervise(fullLog *os.File) {
 		progressC = pt.C
 	}
 
+	// full.log may lag by at most 100 ms: flushing after every wake-up
+	// doubled the supervisor's cost on large outputs.
+	flushTimer := time.NewTimer(time.Hour)
+	flushTimer.Stop()
+	defer flushTimer.Stop()
+	flushArmed := false
+	readAndSchedule := func() {
+		if fo.readAvailable(time.Time{}) && !flushArmed {
+			flushTimer.Reset(100 * time.Millisecond)
+			flushArmed = true
+		}
+	}
+
 	var exit exitInfo
 loop:
 	for {
@@ -174,12 +201,20 @@ loop:
 		case exit = <-exited:
 			break loop
 		case <-events:
-			fo.readAvailable(time.Time{})
-			fo.full.Flush()
-		case <-ticker.C:
-			if fo.readAvailable(time.Time{}) {
-				fo.full.Flush()
+			// Coalesce the burst of write events into one read pass.
+			for drained := false; !drained; {
+				select {
+				case <-events:
+				default:
+					drained = true
+				}
 			}
+			readAndSchedule()
+		case <-ticker.C:
+			readAndSchedule()
+		case <-flushTimer.C:
+			flushArmed = false
+			fo.full.Flush()
 		case <-timeoutC:
 			s.timedOut = true
 			proc.SignalGroup(pgid, syscall.SIGTERM)
