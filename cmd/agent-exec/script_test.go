@@ -56,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"rewriteboot":    cmdRewriteBoot,
 			"filemode":       cmdFileMode,
 			"progressed":     cmdProgressed,
+			"schemavalid":    cmdSchemaValid,
 		},
 	})
 }

@@ -260,6 +260,7 @@ func newRootCmd(a *app) *cobra.Command {
 	for _, c := range extraCommands {
 		root.AddCommand(c(a))
 	}
+	attachCompletions(root, a)
 	return root
 }
 
