@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentexec/agentexec/internal/duration"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 )
@@ -30,7 +31,8 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 			return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
 		}
 	}
-	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath})
+	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath,
+		NotifyTimeoutMS: min(m.opts.NotifyTimeout, duration.Never).Milliseconds()})
 	cmd := exec.Command(exe, SuperviseArg, "--root", m.root, "--job-id", j.id)
 	cmd.Env = m.opts.Env
 	cmd.Dir = m.opts.Cwd

@@ -41,6 +41,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
+	// NotifyTimeout is the command-sink timeout handed to supervisors
+	// (configuration [notify] timeout_ms). 0 lets the supervisor read the
+	// default configuration file.
+	NotifyTimeout time.Duration
 	// LongLived is set by servers (serve, mcp): supervisors are reaped by a
 	// goroutine instead of being left to re-parenting.
 	LongLived bool

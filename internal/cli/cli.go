@@ -108,6 +108,12 @@ func (a *app) loadConfig(explicit string) (config.Config, error) {
 
 // manager opens the job store with the given configuration.
 func (a *app) manager(c *config.Config) (*agentexec.Manager, error) {
+	return agentexec.Open(a.rootPath(), a.managerOptions(c))
+}
+
+// managerOptions are the store options every command uses; servers adjust
+// the environment and lifetime.
+func (a *app) managerOptions(c *config.Config) agentexec.Options {
 	opts := agentexec.Options{
 		SupervisorExe: a.sys.SupervisorExe,
 		Env:           a.sys.Environ(),
@@ -117,8 +123,9 @@ func (a *app) manager(c *config.Config) (*agentexec.Manager, error) {
 	if c != nil {
 		opts.ShellWrapper = c.Shell()
 		opts.StdinMaxBytes = agentexec.StdinLimit(c.StdinMaxBytes)
+		opts.NotifyTimeout = c.NotifyTimeout
 	}
-	return agentexec.Open(a.rootPath(), opts)
+	return opts
 }
 
 // call opens the store, runs one operation and prints its result as the

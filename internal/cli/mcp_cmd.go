@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/config"
 	"github.com/agentexec/agentexec/internal/mcpserver"
 )
 
@@ -48,16 +49,7 @@ func newMCPCmd(a *app) *cobra.Command {
 			}
 			opts.AutoGC = &agentexec.AutoGCOptions{OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit}
 		}
-		m, err := agentexec.Open(a.rootPath(), agentexec.Options{
-			SupervisorExe: a.sys.SupervisorExe,
-			Env:           a.sys.Environ(),
-			Cwd:           a.sys.Cwd,
-			ShellWrapper:  cfg.Shell(),
-			StdinMaxBytes: agentexec.StdinLimit(cfg.StdinMaxBytes),
-			Logger:        a.logger(),
-			// Reap supervisors while the server lives.
-			LongLived: true,
-		})
+		m, err := agentexec.Open(a.rootPath(), mcpOptions(a, &cfg))
 		if err != nil {
 			return err
 		}
@@ -106,3 +98,10 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 // Close leaves stdout open: nothing else is written to it, and the process
 // exits right after the session.
 func (f *frameWriter) Close() error { return nil }
+
+// mcpOptions: supervisors are reaped while the server lives.
+func mcpOptions(a *app, cfg *config.Config) agentexec.Options {
+	opts := a.managerOptions(cfg)
+	opts.LongLived = true
+	return opts
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/config"
 	"github.com/agentexec/agentexec/internal/httpapi"
 )
 
@@ -82,15 +83,7 @@ func (a *app) serveRun(cmd *cobra.Command, o *serveOptions, bindSet, portSet boo
 	if err != nil {
 		return err
 	}
-	m, err := agentexec.Open(a.rootPath(), agentexec.Options{
-		SupervisorExe: a.sys.SupervisorExe,
-		Env:           withoutVar(a.sys.Environ(), serveTokenEnv),
-		Cwd:           a.sys.Cwd,
-		ShellWrapper:  cfg.Shell(),
-		StdinMaxBytes: agentexec.StdinLimit(cfg.StdinMaxBytes),
-		Logger:        a.logger(),
-		LongLived:     true,
-	})
+	m, err := agentexec.Open(a.rootPath(), jobOptions(a, &cfg))
 	if err != nil {
 		return err
 	}
@@ -135,4 +128,12 @@ func withoutVar(env []string, name string) []string {
 		}
 	}
 	return out
+}
+
+// jobOptions: jobs and sinks started by the server never see its token.
+func jobOptions(a *app, cfg *config.Config) agentexec.Options {
+	opts := a.managerOptions(cfg)
+	opts.Env = withoutVar(opts.Env, serveTokenEnv)
+	opts.LongLived = true
+	return opts
 }

@@ -6,6 +6,9 @@ type LaunchRequest struct {
 	Proto   int    `json:"proto"`
 	JobID   string `json:"job_id"`
 	LogPath string `json:"log_path,omitempty"` // run --log: merged log target
+	// NotifyTimeoutMS is the command-sink timeout from the launcher's
+	// configuration ([notify] timeout_ms, honouring --config); 0 = default.
+	NotifyTimeoutMS int64 `json:"notify_timeout_ms,omitempty"`
 }
 
 // LaunchProto is the version of LaunchRequest/LaunchAck.

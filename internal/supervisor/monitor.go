@@ -245,14 +245,19 @@ loop:
 	}
 	fo.finish()
 	s.writeTerminal(exit.ws, exit.at)
-	hook.finish(s)
-
-	if killAfterC != nil {
-		<-killAfterC
-		if proc.GroupAlive(pgid) {
-			proc.SignalGroup(pgid, syscall.SIGKILL)
+	// A pending kill-after is delivered on time even while slow sinks run.
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		if killAfterC != nil {
+			<-killAfterC
+			if proc.GroupAlive(pgid) {
+				proc.SignalGroup(pgid, syscall.SIGKILL)
+			}
 		}
-	}
+	}()
+	hook.finish(s)
+	<-killed
 	s.dropReserve()
 }
 
