@@ -2,18 +2,121 @@ package agentexec
 
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/agentexec/agentexec/internal/store"
 )
 
 // AutoGCOptions bound the automatic cleanup after a launch (SPEC §3.12).
 type AutoGCOptions struct {
-	OlderThan    time.Duration // default 30d
-	ScanLimit    int           // default 200
-	DeleteLimit  int           // default 20
+	OlderThan    time.Duration // 0 = the default, 30d
+	ScanLimit    int           // root entries examined; ≤ 0 = the default, 200
+	DeleteLimit  int           // jobs deleted at most; ≤ 0 = none (config gc.delete_limit = 0)
 	JustLaunched string        // never a candidate
 }
 
-// AutoGC performs the bounded, best-effort cleanup; it ignores all errors.
+// Defaults of AutoGCOptions (SPEC §8).
+const (
+	DefaultAutoGCOlderThan   = 30 * 24 * time.Hour
+	DefaultAutoGCScanLimit   = 200
+	DefaultAutoGCDeleteLimit = 20
+)
+
+// autoGCBatch is how many directory entries are read per getdents batch.
+const autoGCBatch = 1024
+
+// AutoGC performs the bounded, best-effort cleanup run after launches: it
+// examines at most ScanLimit entries of the root, oldest ids first, and
+// deletes at most DeleteLimit terminal jobs whose gc timestamp is older than
+// OlderThan, with gc's eligibility and locking rules (busy jobs are skipped,
+// never waited for). It ignores all errors and reports nothing. Zero fields
+// OlderThan and ScanLimit take their defaults; DeleteLimit ≤ 0 deletes
+// nothing, so callers pass the configured limit (config.Default has 20).
 // Serve and MCP call it in the background, at most one at a time.
-// (Implemented with gc, issue 4.)
-func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {}
+func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
+	if o.OlderThan <= 0 {
+		o.OlderThan = DefaultAutoGCOlderThan
+	}
+	if o.ScanLimit <= 0 {
+		o.ScanLimit = DefaultAutoGCScanLimit
+	}
+	if o.DeleteLimit <= 0 {
+		return
+	}
+	names := m.autoGCNames(o.ScanLimit)
+	now := m.now()
+	deleted := 0
+	for _, name := range names {
+		if deleted >= o.DeleteLimit || ctx.Err() != nil {
+			return
+		}
+		dir := filepath.Join(m.root, name)
+		if strings.HasPrefix(name, ".new-") {
+			m.removeIfStale(dir)
+			continue
+		}
+		if name == o.JustLaunched || !store.ValidID(name) {
+			continue
+		}
+		if m.autoGCOne(dir, now, o.OlderThan) {
+			deleted++
+		}
+	}
+}
+
+// autoGCNames returns the names of at most limit root entries. Names are
+// read in batches (reading a name costs no file access) and the oldest job
+// ids are examined first: ULIDs sort by creation time, so the jobs most
+// likely to be old enough come first instead of an arbitrary directory
+// order that would re-examine the same entries on every launch.
+func (m *Manager) autoGCNames(limit int) []string {
+	d, err := os.Open(m.root)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	var names []string
+	for {
+		batch, err := d.Readdirnames(autoGCBatch)
+		names = append(names, batch...)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && len(names) == 0 {
+				return nil
+			}
+			break
+		}
+	}
+	slices.Sort(names)
+	if len(names) > limit {
+		names = names[:limit]
+	}
+	return names
+}
+
+// autoGCOne deletes one job directory if it is an unlocked, terminal job
+// with no live process, whose gc timestamp is older than olderThan.
+func (m *Manager) autoGCOne(dir string, now time.Time, olderThan time.Duration) bool {
+	eligible := func(st *store.State) bool {
+		ts := gcTimestamp(st)
+		return store.Terminal(st.Job.Status) && !ts.IsZero() && now.Sub(ts) > olderThan
+	}
+	st, err := store.ReadState(dir)
+	if err != nil || !eligible(st) {
+		return false
+	}
+	lock, err := store.TryLock(dir)
+	if err != nil {
+		return false
+	}
+	defer lock.Unlock()
+	if st, err = store.ReadState(dir); err != nil || !eligible(st) || processAlive(st) {
+		return false
+	}
+	return removeJobDir(dir) == nil
+}

@@ -1,7 +1,35 @@
 package cli
 
-import "github.com/agentexec/agentexec/internal/config"
+import (
+	"context"
+	"time"
+
+	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/config"
+)
 
 // scheduleAutoGC arranges the bounded automatic cleanup (SPEC §3.12) to run
-// after the response is written. Implemented with gc (issue 4).
-func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched string) {}
+// after the response is written (Main runs a.after only on exit code 0). It
+// prints nothing and ignores every error.
+func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched string) {
+	if disabled || !cfg.GCAuto || cfg.GCDeleteLimit <= 0 {
+		return
+	}
+	olderThan := cfg.GCOlderThan
+	if olderThan <= 0 {
+		// AutoGCOptions reads 0 as "the default"; a configured "0s" means
+		// every terminal job is old enough.
+		olderThan = time.Nanosecond
+	}
+	a.after = func() {
+		m, err := a.manager(&cfg)
+		if err != nil {
+			return
+		}
+		defer m.Close()
+		m.AutoGC(context.Background(), agentexec.AutoGCOptions{
+			OlderThan: olderThan, ScanLimit: cfg.GCScanLimit,
+			DeleteLimit: cfg.GCDeleteLimit, JustLaunched: justLaunched,
+		})
+	}
+}

@@ -1,0 +1,339 @@
+package agentexec
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/agentexec/agentexec/internal/proc"
+	"github.com/agentexec/agentexec/internal/store"
+)
+
+// GCOptions control gc (SPEC §4.12).
+type GCOptions struct {
+	// OlderThan is the minimum age of a terminal job's gc timestamp
+	// (finished_at, else updated_at). duration.Never means nothing is old
+	// enough.
+	OlderThan time.Duration
+	// OlderThanRaw is the value as given (after trimming); it is echoed in
+	// the response and in the reason older_than_<raw>.
+	OlderThanRaw string
+	// OlderThanSource is "default" or "flag".
+	OlderThanSource string
+	// DryRun reports without deleting.
+	DryRun bool
+	// MaxJobs keeps at most this many terminal jobs; 0 = no cap.
+	MaxJobs int64
+	// MaxBytes keeps the total size of all job directories at most this
+	// many bytes; 0 = no cap.
+	MaxBytes int64
+}
+
+// Actions and reasons reported by gc and delete.
+const (
+	ActionDeleted     = "deleted"
+	ActionWouldDelete = "would_delete"
+	ActionSkipped     = "skipped"
+
+	reasonStateUnreadable = "state_unreadable"
+	reasonRunning         = "running"
+	reasonNonTerminal     = "non_terminal_status"
+	reasonTooRecent       = "too_recent"
+	reasonMaxJobs         = "max_jobs"
+	reasonMaxBytes        = "max_bytes"
+	reasonLocked          = "locked"
+	reasonDeleteFailed    = "delete_failed: "
+)
+
+// stagingMaxAge is how old an abandoned staging directory (.new-*) must be
+// before gc removes it: a creator renames its staging directory within
+// milliseconds, so an hour-old one belongs to a crashed creator.
+const stagingMaxAge = time.Hour
+
+// gcJob is one job directory as seen by the examination pass.
+type gcJob struct {
+	id     string
+	dir    string
+	state  State
+	reason string    // skip reason or candidate reason
+	cand   bool      // a deletion candidate
+	ts     time.Time // gc timestamp; zero when unknown
+	bytes  int64     // size, computed when needed (-1 = not yet)
+}
+
+// GC removes terminal jobs by age, count and size across the whole root
+// (ignoring cwd), in job-id order. Jobs another operation holds locked are
+// skipped, never waited for. Abandoned staging directories older than an
+// hour are removed without being reported.
+func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
+	res := &GCResult{
+		Root: m.root, DryRun: o.DryRun, OlderThan: o.OlderThanRaw, OlderThanSource: o.OlderThanSource,
+		Jobs: []GCEntry{}, MaxJobs: o.MaxJobs, MaxBytes: o.MaxBytes,
+	}
+	if res.OlderThanSource == "" {
+		res.OlderThanSource = "default"
+	}
+	names, err := store.JobNames(m.root)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	if !o.DryRun {
+		m.removeStaleStaging()
+	}
+	slices.Sort(names)
+	now := m.now()
+	jobs := make([]gcJob, len(names))
+	parallel(len(names), func(i int) {
+		j := jobRef{id: names[i], dir: store.Dir(m.root, names[i])}
+		g := &jobs[i]
+		g.id, g.dir, g.bytes = j.id, j.dir, -1
+		st, err := store.ReadState(j.dir)
+		if err != nil {
+			g.state, g.reason = StateUnknown, reasonStateUnreadable
+		} else {
+			st = m.reconcile(ctx, j, st, false)
+			g.state, g.ts = State(st.Job.Status), gcTimestamp(st)
+			switch {
+			case g.state == StateRunning:
+				g.reason = reasonRunning
+			case !g.state.Terminal():
+				g.reason = reasonNonTerminal
+			case g.ts.IsZero() || now.Sub(g.ts) <= o.OlderThan:
+				g.reason = reasonTooRecent
+			default:
+				g.reason, g.cand = "older_than_"+o.OlderThanRaw, true
+			}
+		}
+		// The size cap needs the size of every job directory, running
+		// ones included; otherwise only candidates are measured.
+		if o.MaxBytes > 0 || g.cand {
+			g.bytes = dirBytes(j.dir)
+		}
+	})
+	applyCaps(jobs, o.MaxJobs, o.MaxBytes)
+
+	res.Jobs = make([]GCEntry, len(jobs))
+	parallel(len(jobs), func(i int) {
+		g := &jobs[i]
+		e := GCEntry{JobID: g.id, State: g.state, Action: ActionSkipped, Reason: g.reason}
+		if g.cand {
+			e = m.gcCandidate(g, o.DryRun)
+		}
+		res.Jobs[i] = e
+	})
+	for _, e := range res.Jobs {
+		switch e.Action {
+		case ActionDeleted:
+			res.Deleted++
+			res.FreedBytes += e.Bytes
+		case ActionWouldDelete:
+			res.FreedBytes += e.Bytes
+		default:
+			res.Skipped++
+		}
+	}
+	return res, nil
+}
+
+// applyCaps marks further candidates, oldest first (gc timestamp, then id),
+// treating the age candidates as already gone: first while more than
+// maxJobs terminal jobs remain, then while the root's total size exceeds
+// maxBytes.
+func applyCaps(jobs []gcJob, maxJobs, maxBytes int64) {
+	if maxJobs <= 0 && maxBytes <= 0 {
+		return
+	}
+	var remaining []*gcJob
+	var total int64
+	for i := range jobs {
+		g := &jobs[i]
+		if !g.cand && g.bytes > 0 {
+			total += g.bytes
+		}
+		if !g.cand && g.state.Terminal() {
+			remaining = append(remaining, g)
+		}
+	}
+	slices.SortFunc(remaining, func(a, b *gcJob) int {
+		// Jobs without a usable timestamp count as the newest: age is
+		// the only evidence that a job is safe to remove.
+		switch {
+		case a.ts.IsZero() != b.ts.IsZero():
+			if a.ts.IsZero() {
+				return 1
+			}
+			return -1
+		case !a.ts.Equal(b.ts):
+			return a.ts.Compare(b.ts)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	take := func(g *gcJob, reason string) {
+		g.cand, g.reason = true, reason
+		if g.bytes < 0 {
+			g.bytes = dirBytes(g.dir)
+		}
+		total -= g.bytes
+	}
+	if maxJobs > 0 {
+		for int64(len(remaining)) > maxJobs {
+			take(remaining[0], reasonMaxJobs)
+			remaining = remaining[1:]
+		}
+	}
+	if maxBytes > 0 {
+		for total > maxBytes && len(remaining) > 0 {
+			take(remaining[0], reasonMaxBytes)
+			remaining = remaining[1:]
+		}
+	}
+}
+
+// gcCandidate locks a candidate without waiting, re-checks it under the lock
+// and deletes it (or reports would_delete).
+func (m *Manager) gcCandidate(g *gcJob, dryRun bool) GCEntry {
+	e := GCEntry{JobID: g.id, State: g.state, Action: ActionSkipped}
+	lock, err := store.TryLock(g.dir)
+	if err != nil {
+		if errors.Is(err, store.ErrLockBusy) {
+			e.Reason = reasonLocked
+		} else {
+			e.Reason, e.Bytes = reasonDeleteFailed+err.Error(), g.bytes
+		}
+		return e
+	}
+	defer lock.Unlock()
+	// Another operation may have changed the job between the examination
+	// and the lock (restart resets it to created).
+	st, err := store.ReadState(g.dir)
+	if err != nil {
+		e.State, e.Reason = StateUnknown, reasonStateUnreadable
+		return e
+	}
+	e.State = State(st.Job.Status)
+	switch {
+	case e.State == StateRunning:
+		e.Reason = reasonRunning
+		return e
+	case !e.State.Terminal():
+		e.Reason = reasonNonTerminal
+		return e
+	case processAlive(st):
+		// A supervisor still delivering notifications, or an orphaned
+		// child group of a lost supervisor: the job is not finished yet.
+		e.Reason = reasonRunning
+		return e
+	}
+	e.Reason, e.Bytes = g.reason, g.bytes
+	if dryRun {
+		e.Action = ActionWouldDelete
+		return e
+	}
+	if err := removeJobDir(g.dir); err != nil {
+		e.Reason = reasonDeleteFailed + err.Error()
+		return e
+	}
+	e.Action = ActionDeleted
+	return e
+}
+
+// removeJobDir removes a job directory recursively and checks it is gone.
+func removeJobDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		return errors.New("directory still exists after removal")
+	}
+	return nil
+}
+
+// gcTimestamp is finished_at, else updated_at; zero when neither parses.
+func gcTimestamp(st *store.State) time.Time {
+	for _, s := range []string{st.FinishedAt, st.UpdatedAt} {
+		if s == "" {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// processAlive reports whether a process of the job (its supervisor or its
+// verified child group) still exists. Jobs written without identities
+// (legacy) are judged by nothing: a bare pid of a long-finished job may
+// have been reused.
+func processAlive(st *store.State) bool {
+	if st.Supervisor != nil && !proc.Gone(proc.Identity{PID: st.Supervisor.PID, PGID: st.Supervisor.PGID, StartTime: st.Supervisor.StartTime}, st.BootID) {
+		return true
+	}
+	if st.Child != nil && proc.VerifyGroup(proc.Identity{PID: st.Child.PID, PGID: st.Child.PGID, StartTime: st.Child.StartTime}, st.BootID) {
+		return true
+	}
+	return false
+}
+
+// waitProcessesGone polls until no process of the job is alive or max has
+// passed. A supervisor lingers briefly after writing the terminal state
+// (removing .reserve, finishing sink deliveries).
+func waitProcessesGone(ctx context.Context, st *store.State, max time.Duration) bool {
+	deadline := time.Now().Add(max)
+	for processAlive(st) {
+		if !time.Now().Before(deadline) || ctx.Err() != nil {
+			return false
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// dirBytes sums the sizes of the regular files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// removeStaleStaging removes staging directories (.new-*) left behind by
+// creators that crashed before renaming them.
+func (m *Manager) removeStaleStaging() {
+	ents, err := os.ReadDir(m.root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), ".new-") {
+			m.removeIfStale(filepath.Join(m.root, e.Name()))
+		}
+	}
+}
+
+func (m *Manager) removeIfStale(path string) {
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.IsDir() || m.now().Sub(fi.ModTime()) <= stagingMaxAge {
+		return
+	}
+	os.RemoveAll(path)
+}
