@@ -1,3 +1,5 @@
+//go:build unix
+
 package agentexec_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the benchmark harness for SPEC §9.1 (P1–P9). It runs
 // agent-exec side by side with its peers (nq, tsp, setsid -f, plain shell
 // redirects) on this machine and prints one Markdown table with medians,

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 
 	"github.com/agentexec/agentexec/internal/cli"
 	"github.com/agentexec/agentexec/internal/supervisor"
+	"github.com/agentexec/agentexec/schema/schematest"
 )
 
 func mainForTest() {
@@ -215,6 +218,12 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Logf("[stdout]\n%s\n[stderr]\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
 		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+	// Every response a script produces must match the published schema.
+	if out := ts.ReadFile("stdout"); args[1] == "agent-exec" && strings.HasPrefix(out, "{") {
+		if err := schematest.Validate([]byte(out)); err != nil {
+			ts.Fatalf("response does not match the schema: %v\n%s", err, out)
+		}
 	}
 }
 
