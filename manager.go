@@ -186,8 +186,12 @@ func (m *Manager) resolve(given string) (jobRef, error) {
 func (m *Manager) now() time.Time { return m.opts.Now() }
 
 // readMeta reads meta.json; failures are internal_error naming the file.
-func readMeta(j jobRef) (*store.Meta, error) {
-	meta, err := store.ReadMeta(j.dir)
+func readMeta(j jobRef) (*store.Meta, error) { return readMetaWith(j, store.ReadMeta) }
+
+// readMetaWith reads meta.json with the given reader (ReadMetaForUpdate
+// before a rewrite).
+func readMetaWith(j jobRef, read func(dir string) (*store.Meta, error)) (*store.Meta, error) {
+	meta, err := read(j.dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, serr := os.Stat(j.dir); serr != nil {

@@ -162,7 +162,7 @@ func (m *Manager) updateMeta(ctx context.Context, j jobRef, edit func(*store.Met
 		return nil, err
 	}
 	defer lock.Unlock()
-	meta, err := readMeta(j)
+	meta, err := readMetaWith(j, store.ReadMetaForUpdate)
 	if err != nil {
 		return nil, err
 	}

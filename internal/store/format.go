@@ -79,28 +79,24 @@ var DefaultShellWrapper = []string{"sh", "-lc"}
 type metaAlias Meta
 
 // DecodeMeta parses meta.json. dir is the job directory, used for the
-// documented defaults of missing optional keys.
+// documented defaults of missing optional keys. Unknown keys are not kept;
+// use DecodeMetaForUpdate before rewriting the file.
 func DecodeMeta(data []byte, dir string) (*Meta, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, err
-	}
-	for _, k := range []string{"job", "schema_version", "command", "created_at"} {
-		if _, ok := raw[k]; !ok {
-			return nil, fmt.Errorf("missing %q", k)
-		}
-	}
-	m := metaAlias{InheritEnv: true}
+	m := metaAlias{InheritEnv: true} // an absent inherit_env reads as true
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	if m.Job.ID == "" || len(m.Command) == 0 {
-		return nil, errors.New("missing job id or command")
+	switch {
+	case m.Job.ID == "":
+		return nil, errors.New("missing job.id")
+	case m.SchemaVersion == "":
+		return nil, errors.New(`missing "schema_version"`)
+	case len(m.Command) == 0:
+		return nil, errors.New(`missing "command"`)
+	case m.CreatedAt == "":
+		return nil, errors.New(`missing "created_at"`)
 	}
 	meta := Meta(m)
-	if _, ok := raw["inherit_env"]; !ok {
-		meta.InheritEnv = true
-	}
 	if meta.Root == "" {
 		meta.Root = filepath.Dir(dir)
 	}
@@ -110,10 +106,24 @@ func DecodeMeta(data []byte, dir string) (*Meta, error) {
 	if meta.Tags == nil {
 		meta.Tags = []string{}
 	}
-	if len(meta.ShellWrapper) == 0 {
-		if _, ok := raw["shell_wrapper"]; !ok {
-			meta.ShellWrapper = append([]string(nil), DefaultShellWrapper...)
-		}
+	// json leaves a slice nil only when the key is absent (or null); an
+	// explicit [] stays empty and fails at launch.
+	if meta.ShellWrapper == nil {
+		meta.ShellWrapper = append([]string(nil), DefaultShellWrapper...)
+	}
+	return &meta, nil
+}
+
+// DecodeMetaForUpdate is DecodeMeta that also keeps unknown top-level keys
+// in Extra, so a rewrite preserves them.
+func DecodeMetaForUpdate(data []byte, dir string) (*Meta, error) {
+	meta, err := DecodeMeta(data, dir)
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
 	}
 	for k, v := range raw {
 		if !metaKeys[k] {
@@ -123,7 +133,7 @@ func DecodeMeta(data []byte, dir string) (*Meta, error) {
 			meta.Extra[k] = v
 		}
 	}
-	return &meta, nil
+	return meta, nil
 }
 
 // Encode renders meta.json: 2-space indentation, documented key order,
@@ -256,6 +266,16 @@ func ReadMeta(dir string) (*Meta, error) {
 		return nil, err
 	}
 	return DecodeMeta(data, dir)
+}
+
+// ReadMetaForUpdate reads meta.json keeping unknown keys (see
+// DecodeMetaForUpdate).
+func ReadMetaForUpdate(dir string) (*Meta, error) {
+	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return nil, err
+	}
+	return DecodeMetaForUpdate(data, dir)
 }
 
 // ReadState reads and parses <dir>/state.json.

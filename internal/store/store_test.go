@@ -88,7 +88,7 @@ func TestResolve(t *testing.T) {
 
 func TestMetaRoundTripKeepsUnknownKeys(t *testing.T) {
 	in := `{"job":{"id":"X1"},"schema_version":"0.1","command":["true"],"created_at":"2025-01-15T10:00:00Z","zzz_future":{"a":[1,2]},"aaa":"<&>"}`
-	m, err := DecodeMeta([]byte(in), "/r/X1")
+	m, err := DecodeMetaForUpdate([]byte(in), "/r/X1")
 	if err != nil {
 		t.Fatal(err)
 	}
