@@ -6,17 +6,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
+	"github.com/agentexec/agentexec/internal/watch"
 )
 
 // watcher is one inotify/kqueue instance shared by every waiter of a
 // Manager: per-request watchers would exhaust kernel limits in serve/mcp.
 type watcher struct {
 	mu   sync.Mutex
-	fw   *fsnotify.Watcher // nil when notifications are unavailable
+	fw   *watch.Watcher // nil when notifications are unavailable
 	subs map[string]map[chan struct{}]struct{}
 	done chan struct{}
 }
@@ -24,7 +23,7 @@ type watcher struct {
 func (m *Manager) sharedWatcher() *watcher {
 	m.watchOnce.Do(func() {
 		w := &watcher{subs: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
-		if fw, err := fsnotify.NewWatcher(); err == nil {
+		if fw, err := watch.New(); err == nil {
 			w.fw = fw
 			go w.loop()
 		} else {
@@ -36,28 +35,20 @@ func (m *Manager) sharedWatcher() *watcher {
 }
 
 func (w *watcher) loop() {
-	for {
-		select {
-		case ev, ok := <-w.fw.Events:
-			if !ok {
-				return
-			}
-			if filepath.Base(ev.Name) != store.StateFile {
-				continue
-			}
-			w.mu.Lock()
-			for ch := range w.subs[filepath.Dir(ev.Name)] {
-				select {
-				case ch <- struct{}{}:
-				default:
-				}
-			}
-			w.mu.Unlock()
-		case _, ok := <-w.fw.Errors:
-			if !ok {
-				return
+	for name := range w.fw.Events {
+		// state.json replaced in a job directory, or the directory removed.
+		dir := name
+		if filepath.Base(name) == store.StateFile {
+			dir = filepath.Dir(name)
+		}
+		w.mu.Lock()
+		for ch := range w.subs[dir] {
+			select {
+			case ch <- struct{}{}:
+			default:
 			}
 		}
+		w.mu.Unlock()
 	}
 }
 
@@ -72,7 +63,7 @@ func (w *watcher) subscribe(dir string) (<-chan struct{}, func()) {
 		set = map[chan struct{}]struct{}{}
 		w.subs[dir] = set
 		if w.fw != nil {
-			w.fw.Add(dir)
+			w.fw.Add(dir, watch.Replaced)
 		}
 	}
 	set[ch] = struct{}{}

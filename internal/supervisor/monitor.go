@@ -10,11 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/agentexec/agentexec/internal/lines"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
+	"github.com/agentexec/agentexec/internal/watch"
 )
 
 // drainBound limits reading after the direct child exited (SPEC §3.8).
@@ -153,15 +152,23 @@ func (s *supervisor) supervise(fullLog *os.File) {
 		exited <- exitInfo{ws: ws, at: at}
 	}()
 
-	var events <-chan fsnotify.Event
+	// Wake on the next write to either log, one event per read pass: the
+	// watches are one-shot and re-armed before each pass, so no write is
+	// missed and a burst of writes costs one wake-up.
+	var events <-chan string
+	arm := func() {}
 	poll := 50 * time.Millisecond
-	if w, err := fsnotify.NewWatcher(); err == nil {
+	if w, err := watch.New(); err == nil {
 		defer w.Close()
-		errA := w.Add(filepath.Join(s.dir, store.StdoutLog))
-		errB := w.Add(filepath.Join(s.dir, store.StderrLog))
-		if errA == nil && errB == nil {
+		logs := []string{filepath.Join(s.dir, store.StdoutLog), filepath.Join(s.dir, store.StderrLog)}
+		arm = func() {
+			for _, p := range logs {
+				w.Add(p, watch.Grown)
+			}
+		}
+		if w.Add(logs[0], watch.Grown) == nil && w.Add(logs[1], watch.Grown) == nil {
 			events = w.Events
-			poll = time.Second // only a safety net
+			poll = 250 * time.Millisecond // only a safety net
 		}
 	}
 	ticker := time.NewTicker(poll)
@@ -201,7 +208,6 @@ loop:
 		case exit = <-exited:
 			break loop
 		case <-events:
-			// Coalesce the burst of write events into one read pass.
 			for drained := false; !drained; {
 				select {
 				case <-events:
@@ -209,6 +215,7 @@ loop:
 					drained = true
 				}
 			}
+			arm()
 			readAndSchedule()
 		case <-ticker.C:
 			readAndSchedule()
