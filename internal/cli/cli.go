@@ -260,7 +260,7 @@ func newRootCmd(a *app) *cobra.Command {
 		return &usageError{err.Error()}
 	})
 	root.AddCommand(
-		newRunCmd(a), newCreateCmd(a), newStartCmd(a), newStatusCmd(a), newTailCmd(a),
+		newRunCmd(a), newCreateCmd(a), newRelaunchCmd(a, false), newRelaunchCmd(a, true), newStatusCmd(a), newTailCmd(a),
 		newWaitCmd(a), newKillCmd(a), newListCmd(a, false), newListCmd(a, true),
 		newSuperviseCmd(a),
 	)

@@ -105,6 +105,39 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 	return s, nil
 }
 
+// prepare validates the definition flags, loads the configuration and
+// reads the job input: everything run and create do before touching the
+// store. auto enables run's automatic stdin forwarding.
+func (d *defFlags) prepare(a *app, cmd *cobra.Command, command []string, auto bool) (agentexec.JobSpec, config.Config, error) {
+	if err := d.check(cmd); err != nil {
+		return agentexec.JobSpec{}, config.Config{}, err
+	}
+	cfg, err := a.loadConfig(d.configPath)
+	if err != nil {
+		return agentexec.JobSpec{}, cfg, err
+	}
+	spec, err := d.spec(cmd, command, cfg)
+	if err != nil {
+		return spec, cfg, err
+	}
+	if n := spec.Notification; n != nil && n.OnOutputMatch != nil {
+		if err := agentexec.ValidateOutputMatch(n.OnOutputMatch); err != nil {
+			return spec, cfg, err
+		}
+	}
+	for _, e := range spec.Env {
+		if err := agentexec.ValidateEnvEntry(e); err != nil {
+			return spec, cfg, &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: err.Error()}
+		}
+	}
+	if !cmd.Flags().Changed("stdin-max-bytes") {
+		d.stdinMaxBytes = cfg.StdinMaxBytes
+	}
+	spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
+	spec.Stdin, spec.HasStdin, err = a.readInput(d, cmd.Flags().Changed("stdin"), auto)
+	return spec, cfg, err
+}
+
 // obsFlags are the observation flags of run, start and restart.
 type obsFlags struct {
 	snapshotAfter time.Duration

@@ -23,35 +23,10 @@ func newRunCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
-		if err := d.check(cmd); err != nil {
-			return err
-		}
 		if err := o.check(cmd); err != nil {
 			return err
 		}
-		cfg, err := a.loadConfig(d.configPath)
-		if err != nil {
-			return err
-		}
-		spec, err := d.spec(cmd, args, cfg)
-		if err != nil {
-			return err
-		}
-		if spec.Notification != nil && spec.Notification.OnOutputMatch != nil {
-			if err := agentexec.ValidateOutputMatch(spec.Notification.OnOutputMatch); err != nil {
-				return err
-			}
-		}
-		for _, e := range spec.Env {
-			if err := agentexec.ValidateEnvEntry(e); err != nil {
-				return &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: err.Error()}
-			}
-		}
-		if !cmd.Flags().Changed("stdin-max-bytes") {
-			d.stdinMaxBytes = cfg.StdinMaxBytes
-		}
-		spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
-		spec.Stdin, spec.HasStdin, err = a.readInput(&d, cmd.Flags().Changed("stdin"), true)
+		spec, cfg, err := d.prepare(a, cmd, args, true)
 		if err != nil {
 			return err
 		}
@@ -91,35 +66,13 @@ func newCreateCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
-		if err := d.check(cmd); err != nil {
-			return err
-		}
-		cfg, err := a.loadConfig(d.configPath)
+		spec, cfg, err := d.prepare(a, cmd, args, false)
 		if err != nil {
 			return err
 		}
-		spec, err := d.spec(cmd, args, cfg)
-		if err != nil {
-			return err
-		}
-		if !cmd.Flags().Changed("stdin-max-bytes") {
-			d.stdinMaxBytes = cfg.StdinMaxBytes
-		}
-		spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
-		spec.Stdin, spec.HasStdin, err = a.readInput(&d, cmd.Flags().Changed("stdin"), false)
-		if err != nil {
-			return err
-		}
-		m, err := a.manager(&cfg)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Create(cmd.Context(), spec)
-		if err != nil {
-			return err
-		}
-		return a.respond("create", res)
+		return a.call("create", &cfg, func(m *agentexec.Manager) (any, error) {
+			return m.Create(cmd.Context(), spec)
+		})
 	})
 	fs := cmd.Flags()
 	fs.SetInterspersed(false)
@@ -127,35 +80,53 @@ func newCreateCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func newStartCmd(a *app) *cobra.Command {
+// newRelaunchCmd is start <ID> (SPEC §4.3) or, with restart, restart <ID>
+// (§4.4), which adds --signal: both launch a persisted definition and
+// observe it.
+func newRelaunchCmd(a *app, restart bool) *cobra.Command {
 	var o obsFlags
-	var configPath string
+	var configPath, sig string
 	cmd := &cobra.Command{
 		Use:   "start [OPTIONS] <ID>",
 		Short: "Launch a created job",
 		Args:  exactArgs(1, "<ID>"),
 	}
+	typ := "start"
+	if restart {
+		typ = "restart"
+		cmd.Use, cmd.Short = "restart [OPTIONS] <ID>", "Relaunch a job under the same id with the same definition (logs cleared)"
+	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
 		if err := o.check(cmd); err != nil {
 			return err
+		}
+		if restart { // the signal is validated before the configuration and the job
+			if _, _, err := agentexec.ParseSignal(sig); err != nil {
+				return err
+			}
 		}
 		cfg, err := a.loadConfig(configPath)
 		if err != nil {
 			return err
 		}
-		m, err := a.manager(&cfg)
-		if err != nil {
-			return err
-		}
-		defer m.Close()
-		res, err := m.Start(cmd.Context(), args[0], o.options(cmd, true))
-		if err != nil {
-			return err
-		}
-		a.scheduleAutoGC(cfg, o.noAutoGC, res.JobID)
-		return a.respond("start", res)
+		return a.call(typ, &cfg, func(m *agentexec.Manager) (any, error) {
+			var res *agentexec.LaunchResult
+			var err error
+			if restart {
+				res, err = m.Restart(cmd.Context(), args[0], agentexec.RestartOptions{Signal: sig, Observe: o.options(cmd, true)})
+			} else {
+				res, err = m.Start(cmd.Context(), args[0], o.options(cmd, true))
+			}
+			if err == nil {
+				a.scheduleAutoGC(cfg, o.noAutoGC, res.JobID)
+			}
+			return res, err
+		})
 	})
 	o.register(cmd.Flags(), 0)
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration file")
+	if restart {
+		cmd.Flags().StringVar(&sig, "signal", "TERM", "signal that stops a running job first: TERM, INT, KILL, HUP, QUIT, USR1 or USR2")
+	}
 	return cmd
 }
