@@ -101,7 +101,7 @@ func (m *Manager) lockForDelete(ctx context.Context, j jobRef) (*store.Lock, err
 
 func (m *Manager) deleteAll(ctx context.Context, dryRun bool) (*DeleteResult, error) {
 	res := &DeleteResult{Root: m.root, DryRun: dryRun, Jobs: []DeleteEntry{}}
-	names, err := store.JobNames(m.root)
+	names, err := store.EntryNames(m.root)
 	if err != nil {
 		return nil, internalError(err)
 	}

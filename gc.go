@@ -78,7 +78,7 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 	if res.OlderThanSource == "" {
 		res.OlderThanSource = "default"
 	}
-	names, err := store.JobNames(m.root)
+	names, err := store.EntryNames(m.root)
 	if err != nil {
 		return nil, internalError(err)
 	}

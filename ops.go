@@ -203,7 +203,7 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 		}
 	}
 	res := &ListResult{Root: m.root, Jobs: []JobSummary{}}
-	names, err := store.JobNames(m.root)
+	names, err := store.EntryNames(m.root)
 	if err != nil {
 		return nil, internalError(err)
 	}

@@ -48,9 +48,16 @@ func Resolve(root, s string) (string, error) {
 }
 
 // JobNames lists the entries of root that are directories with valid id
-// names, unsorted. Names starting with '.' (staging, temporaries) are
-// skipped. A missing root yields no names.
-func JobNames(root string) ([]string, error) {
+// names, unsorted: the candidates of an id lookup. A missing root yields no
+// names.
+func JobNames(root string) ([]string, error) { return dirNames(root, true) }
+
+// EntryNames lists every directory of root whose name does not start with
+// '.', valid id or not, unsorted: what list, gc and delete --all examine
+// (a stray directory is reported, not hidden).
+func EntryNames(root string) ([]string, error) { return dirNames(root, false) }
+
+func dirNames(root string, validOnly bool) ([]string, error) {
 	d, err := os.Open(root)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -66,7 +73,7 @@ func JobNames(root string) ([]string, error) {
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {
 		n := e.Name()
-		if !ValidID(n) {
+		if strings.HasPrefix(n, ".") || validOnly && !ValidID(n) {
 			continue
 		}
 		isDir := e.IsDir()
