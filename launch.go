@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 )
+
+var cloexecOnce sync.Once
 
 // ackTimeout bounds the launch handshake (SPEC §3.1).
 const ackTimeout = 5000 * time.Millisecond
@@ -24,11 +28,12 @@ const SuperviseArg = "_supervise"
 // caller holds the job lock and state.json says created. On any failure the
 // job ends failed (S2) and a launch_failed error is returned.
 func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
+	attempt := m.now()
 	exe := m.opts.SupervisorExe
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
-			return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+			return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
 		}
 	}
 	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath,
@@ -39,14 +44,15 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	cmd.SysProcAttr = proc.DetachedAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
 	}
+	cloexecOnce.Do(proc.CloseInheritedOnExec)
 	if err := cmd.Start(); err != nil {
-		return time.Time{}, m.failLaunch(j, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
 	}
 	// The request is tiny (well under a pipe buffer), so this never blocks
 	// on a supervisor that does not read.
@@ -95,14 +101,14 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 			proc.SignalGroup(st.Child.PGID, syscall.SIGKILL)
 		}
 	}
-	return ackAt, m.failLaunch(j, st, msg)
+	return ackAt, m.failLaunch(j, attempt, st, msg)
 }
 
 // failLaunch writes S2 (failed with a launch_failed reason) and returns the
 // launch_failed error. prev, when it records a spawned child, keeps it.
-func (m *Manager) failLaunch(j jobRef, prev *store.State, msg string) error {
+func (m *Manager) failLaunch(j jobRef, attempt time.Time, prev *store.State, msg string) error {
 	now := store.Timestamp(m.now())
-	st := &store.State{Job: store.StateJob{ID: j.id, Status: "failed", StartedAt: now}, FinishedAt: now, UpdatedAt: now}
+	st := &store.State{Job: store.StateJob{ID: j.id, Status: "failed", StartedAt: store.Timestamp(attempt)}, FinishedAt: now, UpdatedAt: now}
 	st.Result.Error = &msg
 	if prev != nil && prev.Child != nil {
 		st.Child, st.PID, st.Job.StartedAt = prev.Child, prev.PID, prev.Job.StartedAt
@@ -111,5 +117,6 @@ func (m *Manager) failLaunch(j jobRef, prev *store.State, msg string) error {
 	if err := store.WriteState(j.dir, st); err != nil {
 		m.log.Warn("write failed state", "job", j.id, "err", err)
 	}
+	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // the supervisor that kept it is gone
 	return &Error{Code: CodeLaunchFailed, Message: msg, Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 }

@@ -104,11 +104,17 @@ type RunRequest struct {
 	Spec    JobSpec
 	Observe ObserveOptions
 	LogPath string
+	// Began is when the command began (elapsed_ms counts from it, so time
+	// spent reading job input is included); zero means now.
+	Began time.Time
 }
 
 // Run creates a job and launches it now, then observes it.
 func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error) {
-	began := time.Now()
+	began := req.Began
+	if began.IsZero() {
+		began = time.Now()
+	}
 	j, meta, lock, err := m.createJob(ctx, &req.Spec)
 	if err != nil {
 		return nil, err

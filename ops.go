@@ -1,6 +1,7 @@
 package agentexec
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"syscall"
@@ -105,10 +106,9 @@ type KillOptions struct {
 
 // ParseSignal validates a kill/restart signal and returns it with its
 // canonical name.
+// An empty string is rejected; KillOptions and RestartOptions read an empty
+// Signal as TERM before calling it.
 func ParseSignal(s string) (syscall.Signal, string, error) {
-	if s == "" {
-		s = "TERM"
-	}
 	sig, name, ok := proc.ParseSignal(s)
 	if !ok {
 		return 0, "", newError(CodeInvalidArgument, "unsupported signal %q; use TERM, INT, KILL, HUP, QUIT, USR1 or USR2", s)
@@ -122,7 +122,7 @@ const killObserve = 3000 * time.Millisecond
 // Kill signals a running job's verified process group and observes the
 // result for up to 3 s. It never writes state.json.
 func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResult, error) {
-	sig, name, err := ParseSignal(o.Signal)
+	sig, name, err := ParseSignal(cmp.Or(o.Signal, "TERM"))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package agentexec
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/agentexec/agentexec/internal/proc"
@@ -49,6 +51,7 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	if err := store.WriteState(j.dir, lost); err != nil {
 		m.log.Warn("persist supervisor_lost", "job", j.id, "err", err)
 	}
+	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // its supervisor is gone
 	return lost
 }
 

@@ -1,6 +1,7 @@
 package agentexec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io/fs"
@@ -35,7 +36,7 @@ const (
 // Everything up to the acknowledgement happens under the job lock.
 func (m *Manager) Restart(ctx context.Context, id string, o RestartOptions) (*LaunchResult, error) {
 	began := time.Now()
-	sig, _, err := ParseSignal(o.Signal)
+	sig, _, err := ParseSignal(cmp.Or(o.Signal, "TERM"))
 	if err != nil {
 		return nil, err
 	}

@@ -220,7 +220,8 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("exit status %d, want %d", got, want)
 	}
 	// Every response a script produces must match the published schema.
-	if out := ts.ReadFile("stdout"); args[1] == "agent-exec" && strings.HasPrefix(out, "{") {
+	// (mcp prints JSON-RPC frames, one per line, not envelopes.)
+	if out := ts.ReadFile("stdout"); args[1] == "agent-exec" && strings.HasPrefix(out, "{") && strings.Count(out, "\n") == 1 {
 		if err := schematest.Validate([]byte(out)); err != nil {
 			ts.Fatalf("response does not match the schema: %v\n%s", err, out)
 		}

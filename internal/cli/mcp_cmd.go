@@ -71,9 +71,12 @@ func newMCPCmd(a *app) *cobra.Command {
 		}
 		// The SDK's IOTransport over our stdin/stdout is its StdioTransport
 		// with one addition: a failed write to stdout stops the server.
-		out := &frameWriter{w: a.sys.Stdout, broken: stop}
+		// Answers to requests already read still go out after end of input
+		// (within the 1 s the spec allows for shutting down).
+		pending := mcpserver.NewPending()
+		out := &frameWriter{w: pending.Writer(a.sys.Stdout), broken: stop}
 		a.logger().Info("mcp server starting", "root", m.Root(), "version", Version)
-		return mcpserver.Serve(ctx, m, opts, &mcp.IOTransport{Reader: in, Writer: out})
+		return mcpserver.Serve(ctx, m, opts, &mcp.IOTransport{Reader: pending.Reader(in, 900*time.Millisecond), Writer: out})
 	})
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration file")
 	return cmd

@@ -85,6 +85,9 @@ func newKillCmd(a *app) *cobra.Command {
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		if _, _, err := agentexec.ParseSignal(sig); err != nil {
+			return err // an explicit --signal "" is not TERM
+		}
 		return a.call("kill", nil, func(m *agentexec.Manager) (any, error) {
 			return m.Kill(cmd.Context(), args[0], agentexec.KillOptions{Signal: sig, NoWait: noWait})
 		})

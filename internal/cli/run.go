@@ -23,6 +23,7 @@ func newRunCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		began := time.Now()
 		if err := o.check(cmd); err != nil {
 			return err
 		}
@@ -38,7 +39,7 @@ func newRunCmd(a *app) *cobra.Command {
 		if logPath != "" {
 			logPath = absPath(a.sys.Cwd, logPath)
 		}
-		res, err := m.Run(cmd.Context(), agentexec.RunRequest{Spec: spec, Observe: o.options(cmd, false), LogPath: logPath})
+		res, err := m.Run(cmd.Context(), agentexec.RunRequest{Spec: spec, Observe: o.options(cmd, false), LogPath: logPath, Began: began})
 		if err != nil {
 			return err
 		}

@@ -111,7 +111,13 @@ func (a *app) serveRun(cmd *cobra.Command, o *serveOptions, bindSet, portSet boo
 	// the listening line appears always ends in an orderly shutdown.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", addr.String())
+	// Listen on exactly the family asked for: "tcp" on 0.0.0.0 would also
+	// accept IPv6 connections.
+	network := "tcp6"
+	if addr.Addr().Unmap().Is4() {
+		network = "tcp4"
+	}
+	ln, err := net.Listen(network, addr.String())
 	if err != nil {
 		return &agentexec.Error{Code: agentexec.CodeInternal, Message: fmt.Sprintf("listen on %s: %v", addr, err), Err: err}
 	}

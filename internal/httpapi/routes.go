@@ -126,6 +126,9 @@ func (s *Server) kill(w http.ResponseWriter, r *http.Request, id string, body []
 			if err := json.Unmarshal(raw, &sig); err != nil {
 				return fieldError("signal", "a string")
 			}
+			if _, _, err := agentexec.ParseSignal(sig); err != nil {
+				return err // an explicit "" is not TERM
+			}
 		}
 	}
 	res, err := s.m.Kill(r.Context(), id, agentexec.KillOptions{Signal: sig})

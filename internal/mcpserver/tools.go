@@ -313,6 +313,10 @@ type killInput struct {
 }
 
 func (s *server) kill(ctx context.Context, _ present, in killInput) (string, any, error) {
+	// The schema default fills an omitted signal; an explicit "" is invalid.
+	if _, _, err := agentexec.ParseSignal(in.Signal); err != nil {
+		return "kill", nil, err
+	}
 	res, err := s.m.Kill(ctx, in.JobID, agentexec.KillOptions{Signal: in.Signal})
 	return "kill", res, err
 }

@@ -146,10 +146,14 @@ func (s *supervisor) start() (*os.File, error) {
 			fullLog.Close()
 		}
 	}()
-	if fi, err := os.Stat(meta.Cwd); err != nil {
-		return nil, launchFailed("working directory %s: %s", meta.Cwd, reason(err))
-	} else if !fi.IsDir() {
-		return nil, launchFailed("working directory %s: not a directory", meta.Cwd)
+	// A legacy meta.json may have no cwd: the job then runs in the
+	// supervisor's (the launcher's) working directory.
+	if meta.Cwd != "" {
+		if fi, err := os.Stat(meta.Cwd); err != nil {
+			return nil, launchFailed("working directory %s: %s", meta.Cwd, reason(err))
+		} else if !fi.IsDir() {
+			return nil, launchFailed("working directory %s: not a directory", meta.Cwd)
+		}
 	}
 	env, err := buildEnv(meta, os.Environ())
 	if err != nil {
