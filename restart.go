@@ -162,6 +162,12 @@ func (m *Manager) endSupervisor(ctx context.Context, st *store.State) {
 	// The supervisor leads its own session (setsid), so its group is just
 	// itself: signalling the verified group is signalling its pid.
 	if sup.PGID == sup.PID && proc.VerifyGroup(id, st.BootID) {
+		// TERM first: the supervisor then kills its running command sinks
+		// (own process groups) before exiting; KILL if it does not go.
+		proc.SignalGroup(sup.PGID, syscall.SIGTERM)
+		if waitExit(ctx, sup.PID, 200*time.Millisecond, gone) {
+			return
+		}
 		if err := proc.SignalGroup(sup.PGID, syscall.SIGKILL); err != nil {
 			m.log.Warn("kill previous supervisor", "pid", sup.PID, "err", err)
 		}

@@ -108,6 +108,8 @@ func (d *Deliverer) RunCommand(ctx context.Context, command, eventType, eventPat
 		return res
 	}
 	r.Close()
+	activeSinks.Store(cmd.Process.Pid, struct{}{})
+	defer activeSinks.Delete(cmd.Process.Pid)
 	var closeW sync.Once
 	go func() {
 		w.Write(payload) // EPIPE when the sink does not read: not an error
@@ -139,6 +141,19 @@ func (d *Deliverer) RunCommand(ctx context.Context, command, eventType, eventPat
 	closeW.Do(func() { w.Close() })
 	res.Success = res.Error == ""
 	return res
+}
+
+// activeSinks holds the process-group ids of running command sinks.
+var activeSinks sync.Map
+
+// KillActiveSinks SIGKILLs the process group of every command sink still
+// running, so a supervisor that is told to go away leaves no unbounded sink
+// behind (SPEC §9.3).
+func KillActiveSinks() {
+	activeSinks.Range(func(k, _ any) bool {
+		killGroup(k.(int))
+		return true
+	})
 }
 
 // sinkEnv is base plus the three event variables, which replace any

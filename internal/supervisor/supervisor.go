@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentexec/agentexec/internal/notify"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 )
@@ -47,6 +48,16 @@ func Main(args []string, stdin io.Reader, stdout *os.File) int {
 	// A write to the launcher's pipe after it went away must not kill us
 	// with SIGPIPE. Notify (not Ignore) so the job does not inherit SIG_IGN.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// SIGTERM (restart asks a lingering supervisor to go) ends the
+	// supervisor as it would by default, but first takes its command sinks
+	// down with it: they are in their own groups and would outlive it.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		notify.KillActiveSinks()
+		os.Exit(0)
+	}()
 
 	s := &supervisor{dir: dir, id: id, req: req, ackOut: stdout}
 	return s.run()
