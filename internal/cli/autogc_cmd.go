@@ -12,8 +12,26 @@ import (
 // after the response is written (Main runs a.after only on exit code 0). It
 // prints nothing and ignores every error.
 func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched string) {
-	if disabled || !cfg.GCAuto || cfg.GCDeleteLimit <= 0 {
+	gc := autoGCOptions(cfg)
+	if disabled || gc == nil {
 		return
+	}
+	gc.JustLaunched = justLaunched
+	a.after = func() {
+		m, err := a.manager(&cfg)
+		if err != nil {
+			return
+		}
+		defer m.Close()
+		m.AutoGC(context.Background(), *gc)
+	}
+}
+
+// autoGCOptions are the configured bounds of automatic GC ([gc]); nil when
+// it is off. The CLI, serve and mcp all use them.
+func autoGCOptions(cfg config.Config) *agentexec.AutoGCOptions {
+	if !cfg.GCAuto || cfg.GCDeleteLimit <= 0 {
+		return nil
 	}
 	olderThan := cfg.GCOlderThan
 	if olderThan <= 0 {
@@ -21,15 +39,5 @@ func (a *app) scheduleAutoGC(cfg config.Config, disabled bool, justLaunched stri
 		// every terminal job is old enough.
 		olderThan = time.Nanosecond
 	}
-	a.after = func() {
-		m, err := a.manager(&cfg)
-		if err != nil {
-			return
-		}
-		defer m.Close()
-		m.AutoGC(context.Background(), agentexec.AutoGCOptions{
-			OlderThan: olderThan, ScanLimit: cfg.GCScanLimit,
-			DeleteLimit: cfg.GCDeleteLimit, JustLaunched: justLaunched,
-		})
-	}
+	return &agentexec.AutoGCOptions{OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit}
 }

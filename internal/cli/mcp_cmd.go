@@ -40,15 +40,7 @@ func newMCPCmd(a *app) *cobra.Command {
 			return err
 		}
 		opts.StdinMaxBytes = agentexec.StdinLimit(cfg.StdinMaxBytes)
-		if cfg.GCAuto && cfg.GCDeleteLimit > 0 {
-			olderThan := cfg.GCOlderThan
-			if olderThan <= 0 {
-				// AutoGCOptions reads 0 as "the default"; a configured "0s"
-				// means every terminal job is old enough.
-				olderThan = time.Nanosecond
-			}
-			opts.AutoGC = &agentexec.AutoGCOptions{OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit}
-		}
+		opts.AutoGC = autoGCOptions(cfg)
 		m, err := agentexec.Open(a.rootPath(), mcpOptions(a, &cfg))
 		if err != nil {
 			return err

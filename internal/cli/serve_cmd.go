@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -90,16 +89,7 @@ func (a *app) serveRun(cmd *cobra.Command, o *serveOptions, bindSet, portSet boo
 	defer m.Close()
 	// The same bounds as the CLI's automatic GC (autogc_cmd.go); the
 	// server runs it in the background, at most one at a time.
-	var gc *agentexec.AutoGCOptions
-	if cfg.GCAuto && cfg.GCDeleteLimit > 0 {
-		olderThan := cfg.GCOlderThan
-		if olderThan <= 0 {
-			// AutoGCOptions reads 0 as "the default"; a configured "0s"
-			// means every terminal job is old enough.
-			olderThan = time.Nanosecond
-		}
-		gc = &agentexec.AutoGCOptions{OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit}
-	}
+	gc := autoGCOptions(cfg)
 	srv, err := httpapi.New(m, httpapi.Options{
 		Bind: addr, AllowOrigins: o.allowOrigins, AllowHosts: o.allowHosts,
 		Token: token, AutoGC: gc, Logger: a.logger(),
