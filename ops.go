@@ -88,13 +88,10 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 		return nil, err
 	}
 	oc := outcomeOf(st)
-	s := snapshotOf(j, o.TailLines, o.MaxBytes)
 	return &WaitResult{
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, FinishedAt: oc.finishedAt, Signal: oc.signal,
 		DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
-		StdoutTail: s.StdoutTail, StderrTail: s.StderrTail, Truncated: s.Truncated, Encoding: Encoding,
-		StdoutObservedBytes: s.StdoutObservedBytes, StderrObservedBytes: s.StderrObservedBytes,
-		StdoutIncludedBytes: s.StdoutIncludedBytes, StderrIncludedBytes: s.StderrIncludedBytes,
+		Snapshot: *snapshotOf(j, o.TailLines, o.MaxBytes),
 	}, nil
 }
 

@@ -92,22 +92,16 @@ type TailResult struct {
 
 // WaitResult is the payload of wait.
 type WaitResult struct {
-	JobID               string `json:"job_id"`
-	State               State  `json:"state"`
-	ExitCode            *int   `json:"exit_code,omitempty"`
-	FinishedAt          string `json:"finished_at,omitempty"`
-	Signal              string `json:"signal,omitempty"`
-	DurationMS          *int64 `json:"duration_ms,omitempty"`
-	TimedOut            bool   `json:"timed_out,omitempty"`
-	Error               string `json:"error,omitempty"`
-	StdoutTail          string `json:"stdout_tail"`
-	StderrTail          string `json:"stderr_tail"`
-	Truncated           bool   `json:"truncated"`
-	Encoding            string `json:"encoding"`
-	StdoutObservedBytes int64  `json:"stdout_observed_bytes"`
-	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
-	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
-	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+	JobID      string `json:"job_id"`
+	State      State  `json:"state"`
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	FinishedAt string `json:"finished_at,omitempty"`
+	Signal     string `json:"signal,omitempty"`
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	TimedOut   bool   `json:"timed_out,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// The output fields follow, flattened in the Snapshot's key order.
+	Snapshot
 }
 
 // KillResult is the payload of kill.
