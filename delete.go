@@ -163,8 +163,8 @@ func (m *Manager) deleteInScope(ctx context.Context, j jobRef, dryRun bool) *Del
 	}
 	lock, err := store.TryLock(j.dir)
 	if err != nil {
-		if errors.Is(err, store.ErrLockBusy) {
-			e.Reason = reasonLocked
+		if errors.Is(err, store.ErrLockBusy) || errors.Is(err, fs.ErrNotExist) {
+			e.Reason = reasonLocked // busy, or being deleted by another process
 		} else {
 			e.Reason = reasonDeleteFailed + err.Error()
 		}

@@ -2,6 +2,8 @@ package agentexec
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -200,8 +202,8 @@ func (m *Manager) gcCandidate(g *gcJob, dryRun bool) GCEntry {
 	e := GCEntry{JobID: g.id, State: g.state, Action: ActionSkipped}
 	lock, err := store.TryLock(g.dir)
 	if err != nil {
-		if errors.Is(err, store.ErrLockBusy) {
-			e.Reason = reasonLocked
+		if errors.Is(err, store.ErrLockBusy) || errors.Is(err, fs.ErrNotExist) {
+			e.Reason = reasonLocked // busy, or being deleted by another process
 		} else {
 			e.Reason, e.Bytes = reasonDeleteFailed+err.Error(), g.bytes
 		}
@@ -243,14 +245,32 @@ func (m *Manager) gcCandidate(g *gcJob, dryRun bool) GCEntry {
 }
 
 // removeJobDir removes a job directory recursively and checks it is gone.
+// The job first disappears at once by a rename to a reserved .del- name
+// (still under its lock), so no reader or locker ever sees a half-removed
+// job and a concurrent O_CREATE of .lock cannot leave a husk behind; then
+// the renamed tree is removed. gc removes .del- leftovers of a crash.
 func removeJobDir(dir string) error {
-	if err := os.RemoveAll(dir); err != nil {
+	trash := filepath.Join(filepath.Dir(dir), deletingPrefix+filepath.Base(dir)+"-"+randomSuffix())
+	if err := os.Rename(dir, trash); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(trash); err != nil {
 		return err
 	}
 	if _, err := os.Lstat(dir); err == nil {
 		return errors.New("directory still exists after removal")
 	}
 	return nil
+}
+
+// deletingPrefix names job directories being removed (SPEC §2.1: names
+// starting with '.' are reserved and ignored by every lookup).
+const deletingPrefix = ".del-"
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // gcTimestamp is finished_at, else updated_at; zero when neither parses.
@@ -324,7 +344,7 @@ func (m *Manager) removeStaleStaging() {
 		return
 	}
 	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), ".new-") {
+		if e.IsDir() && (strings.HasPrefix(e.Name(), ".new-") || strings.HasPrefix(e.Name(), deletingPrefix)) {
 			m.removeIfStale(filepath.Join(m.root, e.Name()))
 		}
 	}

@@ -60,13 +60,27 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	stdin.Close()
 
 	ackCh := make(chan store.LaunchAck, 1)
+	var spawnedMu sync.Mutex
+	var spawned *store.Process
 	go func() {
-		var ack store.LaunchAck
-		line, err := bufio.NewReader(stdout).ReadBytes('\n')
-		if err != nil || json.Unmarshal(line, &ack) != nil {
-			ack = store.LaunchAck{OK: false, Error: ""}
+		defer stdout.Close() // nothing is read after the final line
+		r := bufio.NewReader(stdout)
+		for {
+			var ack store.LaunchAck
+			line, err := r.ReadBytes('\n')
+			if err != nil || json.Unmarshal(line, &ack) != nil {
+				ackCh <- store.LaunchAck{}
+				return
+			}
+			if ack.Spawned != nil && !ack.OK && ack.Error == "" {
+				spawnedMu.Lock()
+				spawned = ack.Spawned
+				spawnedMu.Unlock()
+				continue
+			}
+			ackCh <- ack
+			return
 		}
-		ackCh <- ack
 	}()
 	timer := time.NewTimer(ackTimeout)
 	defer timer.Stop()
@@ -83,8 +97,12 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		go cmd.Wait() // reap when it ends (long-lived launchers); harmless in the CLI
 		return ackAt, nil
 	case !timedOut && ack.Error != "":
-		// The supervisor wrote S2 itself and exits now.
+		// The supervisor wrote S2 itself and exits now; should that write
+		// have failed, write it here so the job never stays created.
 		go cmd.Wait()
+		if st, err := store.ReadState(j.dir); err != nil || st.Job.Status != "failed" {
+			return ackAt, m.failLaunch(j, attempt, nil, ack.Error)
+		}
 		return ackAt, &Error{Code: CodeLaunchFailed, Message: ack.Error,
 			Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 	}
@@ -94,11 +112,24 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	if timedOut {
 		msg = "launch_failed: supervisor did not acknowledge within 5000 ms"
 	}
+	// Kill the child if one was spawned: recorded in state.json, or only
+	// announced on the pipe when the supervisor stalled before S1.
 	st, _ := store.ReadState(j.dir)
+	child, boot := (*store.Process)(nil), ""
 	if st != nil && st.Child != nil {
-		id := proc.Identity{PID: st.Child.PID, PGID: st.Child.PGID, StartTime: st.Child.StartTime}
-		if proc.VerifyGroup(id, st.BootID) {
-			proc.SignalGroup(st.Child.PGID, syscall.SIGKILL)
+		child, boot = st.Child, st.BootID
+	} else {
+		spawnedMu.Lock()
+		child = spawned
+		spawnedMu.Unlock()
+	}
+	if child != nil {
+		id := proc.Identity{PID: child.PID, PGID: child.PGID, StartTime: child.StartTime}
+		if proc.VerifyGroup(id, boot) {
+			proc.SignalGroup(child.PGID, syscall.SIGKILL)
+		}
+		if st == nil || st.Child == nil { // S2 records a spawned child
+			st = &store.State{Child: child, PID: child.PID, Job: store.StateJob{StartedAt: store.Timestamp(attempt)}}
 		}
 	}
 	return ackAt, m.failLaunch(j, attempt, st, msg)

@@ -78,8 +78,8 @@ type Manager struct {
 	opts Options
 	log  *slog.Logger
 
-	watchOnce sync.Once
-	watcher   *watcher
+	watchMu sync.Mutex
+	watcher *watcher
 }
 
 // Open returns a Manager for root, which must be absolute (see ResolveRoot).
@@ -123,8 +123,11 @@ func (m *Manager) Root() string { return m.root }
 
 // Close releases the shared file watcher.
 func (m *Manager) Close() error {
+	m.watchMu.Lock()
+	defer m.watchMu.Unlock()
 	if m.watcher != nil {
 		m.watcher.close()
+		m.watcher = nil
 	}
 	return nil
 }

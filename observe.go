@@ -2,6 +2,10 @@ package agentexec
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/agentexec/agentexec/internal/store"
@@ -137,10 +141,16 @@ func (m *Manager) lockJob(ctx context.Context, j jobRef) (*store.Lock, error) {
 		if err == store.ErrLockTimeout {
 			return nil, newError(CodeInternal, "timed out waiting for the lock of job %s", j.id)
 		}
-		if _, serr := readMeta(j); serr != nil {
-			return nil, serr
+		if errors.Is(err, fs.ErrNotExist) { // the job went away while we waited
+			return nil, notFoundError(j.id)
 		}
 		return nil, internalError(err)
+	}
+	// SPEC §2.7: after taking the lock, a job whose meta.json is gone no
+	// longer exists.
+	if _, err := os.Lstat(filepath.Join(j.dir, store.MetaFile)); errors.Is(err, fs.ErrNotExist) {
+		lock.Unlock()
+		return nil, notFoundError(j.id)
 	}
 	if _, err := readMeta(j); err != nil {
 		lock.Unlock()

@@ -145,13 +145,12 @@ func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResu
 			return nil, newError(CodeInvalidState, "invalid job state: job %s is in 'created' state and has not been started; cannot send signal", j.id)
 		}
 	}
-	signalled := false
 	if st.Job.Status == "running" || st.Job.Status == "failed" && st.Result.Error != nil && *st.Result.Error == "supervisor_lost" {
-		if signalled, err = signalChild(st, sig); err != nil {
+		if _, err := signalChild(st, sig); err != nil {
 			return nil, err
 		}
 	}
-	if signalled && !o.NoWait && st.Job.Status == "running" {
+	if !o.NoWait && st.Job.Status == "running" {
 		if st, err = m.waitState(ctx, j, time.Now().Add(killObserve), 100*time.Millisecond); err != nil {
 			return nil, err
 		}

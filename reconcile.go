@@ -42,7 +42,9 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 		if err != nil {
 			return m.lostState(st)
 		}
-		if again.Job.Status != "running" {
+		// A restart may have relaunched the job while we waited for the
+		// lock: judge the state we now hold, not the one we read before.
+		if again.Job.Status != "running" || !supervisorGone(again) {
 			return again
 		}
 		st = again

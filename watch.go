@@ -21,7 +21,9 @@ type watcher struct {
 }
 
 func (m *Manager) sharedWatcher() *watcher {
-	m.watchOnce.Do(func() {
+	m.watchMu.Lock()
+	defer m.watchMu.Unlock()
+	if m.watcher == nil {
 		w := &watcher{subs: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
 		if fw, err := watch.New(); err == nil {
 			w.fw = fw
@@ -30,7 +32,7 @@ func (m *Manager) sharedWatcher() *watcher {
 			m.log.Info("file notifications unavailable; polling", "err", err)
 		}
 		m.watcher = w
-	})
+	}
 	return m.watcher
 }
 

@@ -14,8 +14,12 @@ type LaunchRequest struct {
 // LaunchProto is the version of LaunchRequest/LaunchAck.
 const LaunchProto = 1
 
-// LaunchAck is the supervisor's one-line reply on its stdout.
+// LaunchAck is the supervisor's reply on its stdout, one JSON line. Right
+// after spawning the child it first sends an interim line with only
+// Spawned set, so a launcher that gives up on a stalled supervisor can still
+// kill the child it started.
 type LaunchAck struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	OK      bool     `json:"ok"`
+	Error   string   `json:"error,omitempty"`
+	Spawned *Process `json:"spawned,omitempty"`
 }

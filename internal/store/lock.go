@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -12,6 +14,11 @@ var ErrLockTimeout = errors.New("timed out waiting for the lock")
 
 // ErrLockBusy is returned by TryLock when another process holds the lock.
 var ErrLockBusy = errors.New("lock busy")
+
+// ErrLockGone is returned when the job's .lock was unlinked or replaced
+// while we locked it: the job is being (or was) deleted. It matches
+// fs.ErrNotExist.
+var ErrLockGone = fmt.Errorf("job directory removed: %w", fs.ErrNotExist)
 
 // Lock is a held exclusive flock on a job's .lock file. The descriptor is
 // opened O_CLOEXEC (Go's default), so it is never inherited by children.
@@ -32,6 +39,15 @@ func TryLock(dir string) (*Lock, error) {
 	if err := tryLockFile(f); err != nil {
 		f.Close()
 		return nil, err
+	}
+	// A deleter may have unlinked .lock (and our O_CREATE made a new one, or
+	// we locked the old inode): a lock on a file that is no longer the job's
+	// .lock protects nothing.
+	held, err := f.Stat()
+	cur, serr := os.Stat(dir + "/" + LockFile)
+	if err != nil || serr != nil || !os.SameFile(held, cur) {
+		f.Close()
+		return nil, ErrLockGone
 	}
 	return &Lock{f: f}, nil
 }

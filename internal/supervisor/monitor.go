@@ -2,8 +2,6 @@ package supervisor
 
 import (
 	"bufio"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -13,11 +11,18 @@ import (
 	"github.com/agentexec/agentexec/internal/lines"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
-	"github.com/agentexec/agentexec/internal/watch"
 )
 
 // drainBound limits reading after the direct child exited (SPEC §3.8).
 const drainBound = 2000 * time.Millisecond
+
+// Log polling: pollMin while output flows, backing off to pollMax; one pass
+// reads for at most passBudget before timers and the exit get a look.
+const (
+	pollMin    = 10 * time.Millisecond
+	pollMax    = 100 * time.Millisecond
+	passBudget = 20 * time.Millisecond
+)
 
 // LineHook receives every complete output line (stream "stdout" or
 // "stderr"); the slice is only valid during the call.
@@ -71,10 +76,11 @@ func (fo *follower) stamp() {
 	}
 }
 
-// readAvailable consumes what has been written so far; it reports whether
-// anything was read.
-func (fo *follower) readAvailable(deadline time.Time) bool {
-	got := false
+// readAvailable consumes what has been written so far, stopping early at
+// until: a job that writes faster than full.log can be produced must not
+// keep the supervisor from its timers and the child's exit. It reports
+// whether anything was read and whether it stopped with data left.
+func (fo *follower) readAvailable(until time.Time) (got, more bool) {
 	for _, st := range fo.streams {
 		if st.f == nil {
 			continue
@@ -88,17 +94,15 @@ func (fo *follower) readAvailable(deadline time.Time) bool {
 				st.split.Write(fo.buf[:n], func(line []byte) { fo.emit(st, line) })
 			}
 			if err != nil || n < len(fo.buf) {
-				if err != nil && !errors.Is(err, io.EOF) {
-					break
-				}
-				break
+				break // EOF for now (or a read error: try again next pass)
 			}
-			if !deadline.IsZero() && time.Now().After(deadline) {
+			if time.Now().After(until) {
+				more = true
 				break
 			}
 		}
 	}
-	return got
+	return got, more
 }
 
 func (fo *follower) emit(st *logStream, line []byte) {
@@ -152,27 +156,14 @@ func (s *supervisor) supervise(fullLog *os.File) {
 		exited <- exitInfo{ws: ws, at: at}
 	}()
 
-	// Wake on the next write to either log, one event per read pass: the
-	// watches are one-shot and re-armed before each pass, so no write is
-	// missed and a burst of writes costs one wake-up.
-	var events <-chan string
-	arm := func() {}
-	poll := 50 * time.Millisecond
-	if w, err := watch.New(); err == nil {
-		defer w.Close()
-		logs := []string{filepath.Join(s.dir, store.StdoutLog), filepath.Join(s.dir, store.StderrLog)}
-		arm = func() {
-			for _, p := range logs {
-				w.Add(p, watch.Grown)
-			}
-		}
-		if w.Add(logs[0], watch.Grown) == nil && w.Add(logs[1], watch.Grown) == nil {
-			events = w.Events
-			poll = 250 * time.Millisecond // only a safety net
-		}
-	}
-	ticker := time.NewTicker(poll)
-	defer ticker.Stop()
+	// The logs are polled, adaptively: every 10 ms while output flows,
+	// backing off to 100 ms when idle, at once when a pass stopped with
+	// data left. Polling costs the writer nothing per write (a watch on the
+	// log generated an inotify event per write), and needs no inotify
+	// instance per job (128 per user by default).
+	interval := pollMin
+	pollTimer := time.NewTimer(interval)
+	defer pollTimer.Stop()
 
 	var timeoutC, killAfterC, progressC <-chan time.Time
 	pgid := s.cmd.Process.Pid
@@ -194,11 +185,21 @@ func (s *supervisor) supervise(fullLog *os.File) {
 	flushTimer.Stop()
 	defer flushTimer.Stop()
 	flushArmed := false
-	readAndSchedule := func() {
-		if fo.readAvailable(time.Time{}) && !flushArmed {
+	poll := func() {
+		got, more := fo.readAvailable(time.Now().Add(passBudget))
+		if got && !flushArmed {
 			flushTimer.Reset(100 * time.Millisecond)
 			flushArmed = true
 		}
+		switch {
+		case more:
+			interval = 0
+		case got:
+			interval = pollMin
+		default:
+			interval = min(max(2*interval, pollMin), pollMax)
+		}
+		pollTimer.Reset(interval)
 	}
 
 	var exit exitInfo
@@ -207,22 +208,17 @@ loop:
 		select {
 		case exit = <-exited:
 			break loop
-		case <-events:
-			for drained := false; !drained; {
-				select {
-				case <-events:
-				default:
-					drained = true
-				}
-			}
-			arm()
-			readAndSchedule()
-		case <-ticker.C:
-			readAndSchedule()
+		case <-pollTimer.C:
+			poll()
 		case <-flushTimer.C:
 			flushArmed = false
 			fo.full.Flush()
 		case <-timeoutC:
+			select { // an exit that raced the deadline wins: no late signal
+			case exit = <-exited:
+				break loop
+			default:
+			}
 			s.timedOut = true
 			proc.SignalGroup(pgid, syscall.SIGTERM)
 			if meta.KillAfterMS == 0 {
@@ -248,7 +244,10 @@ loop:
 	// Drain: with direct files everything written so far is on disk; read
 	// it, bounded in time in case descendants keep writing.
 	deadline := exit.at.Add(drainBound)
-	for fo.readAvailable(deadline) && time.Now().Before(deadline) {
+	for {
+		if _, more := fo.readAvailable(deadline); !more || time.Now().After(deadline) {
+			break
+		}
 	}
 	fo.finish()
 	s.writeTerminal(exit.ws, exit.at)

@@ -205,6 +205,7 @@ func (s *supervisor) start() (*os.File, error) {
 	s.cmd, s.spawnedAt = cmd, startedAt
 	pid := cmd.Process.Pid
 	childStart, _ := proc.StartTime(pid)
+	s.ack(store.LaunchAck{Spawned: &store.Process{PID: pid, PGID: pid, StartTime: childStart}})
 	me := os.Getpid()
 	myStart, _ := proc.StartTime(me)
 	st := &store.State{

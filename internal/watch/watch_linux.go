@@ -22,7 +22,6 @@ type Watcher struct {
 	mu    sync.Mutex
 	paths map[int32]string
 	wds   map[string]int32
-	kinds map[int32]Kind
 	done  chan struct{}
 }
 
@@ -37,7 +36,6 @@ func New() (*Watcher, error) {
 		f:      os.NewFile(uintptr(fd), "inotify"), // non-blocking: served by the runtime poller
 		paths:  map[int32]string{},
 		wds:    map[string]int32{},
-		kinds:  map[int32]Kind{},
 		done:   make(chan struct{}),
 	}
 	go w.loop()
@@ -45,13 +43,10 @@ func New() (*Watcher, error) {
 }
 
 func mask(k Kind) uint32 {
-	if k == Grown {
-		return unix.IN_MODIFY | unix.IN_ONESHOT
-	}
 	return unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 }
 
-// Add watches path (or re-arms a one-shot watch).
+// Add watches path.
 func (w *Watcher) Add(path string, k Kind) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -61,7 +56,6 @@ func (w *Watcher) Add(path string, k Kind) error {
 	}
 	w.paths[int32(wd)] = path
 	w.wds[path] = int32(wd)
-	w.kinds[int32(wd)] = k
 	return nil
 }
 
@@ -75,7 +69,6 @@ func (w *Watcher) Remove(path string) {
 	}
 	delete(w.wds, path)
 	delete(w.paths, wd)
-	delete(w.kinds, wd)
 	unix.InotifyRmWatch(int(w.f.Fd()), uint32(wd))
 }
 
@@ -112,13 +105,12 @@ func (w *Watcher) loop() {
 			off += unix.SizeofInotifyEvent + int(ev.Len)
 			w.mu.Lock()
 			path, ok := w.paths[ev.Wd]
-			if ok && (ev.Mask&unix.IN_IGNORED != 0 || w.kinds[ev.Wd] == Grown) {
-				// One-shot watches and removed ones are gone from the kernel.
+			if ok && ev.Mask&unix.IN_IGNORED != 0 {
+				// The kernel dropped the watch (path removed).
 				delete(w.paths, ev.Wd)
 				if w.wds[path] == ev.Wd {
 					delete(w.wds, path)
 				}
-				delete(w.kinds, ev.Wd)
 			}
 			w.mu.Unlock()
 			if !ok || ev.Mask&unix.IN_IGNORED != 0 && ev.Mask&^unix.IN_IGNORED == 0 {
