@@ -94,12 +94,12 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	ackAt := time.Now()
 	switch {
 	case ack.OK:
-		go cmd.Wait() // reap when it ends (long-lived launchers); harmless in the CLI
+		go reap(cmd)
 		return ackAt, nil
 	case !timedOut && ack.Error != "":
 		// The supervisor wrote S2 itself and exits now; should that write
 		// have failed, write it here so the job never stays created.
-		go cmd.Wait()
+		go reap(cmd)
 		if st, err := store.ReadState(j.dir); err != nil || st.Job.Status != "failed" {
 			return ackAt, m.failLaunch(j, attempt, nil, ack.Error)
 		}
@@ -133,6 +133,15 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		}
 	}
 	return ackAt, m.failLaunch(j, attempt, st, msg)
+}
+
+// reap collects a supervisor when it exits, so long-lived launchers (serve,
+// mcp) keep no zombies. It first waits on a pidfd through the runtime
+// poller: a plain Wait would pin one OS thread in waitid for every running
+// job. Harmless in the CLI, which exits first.
+func reap(cmd *exec.Cmd) {
+	proc.WaitExit(context.Background(), cmd.Process.Pid)
+	cmd.Wait()
 }
 
 // failLaunch writes S2 (failed with a launch_failed reason) and returns the

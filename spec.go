@@ -65,10 +65,10 @@ func CanonicalDir(dir, base string) string {
 func ValidateEnvEntry(e string) error {
 	k, v, _ := strings.Cut(e, "=")
 	switch {
-	case k == "":
-		return fmt.Errorf("invalid env entry %q: empty key", e)
+	case k == "": // the value may be a secret: never echo it
+		return fmt.Errorf("invalid env entry: empty key")
 	case strings.IndexByte(k, 0) >= 0:
-		return fmt.Errorf("invalid env entry %q: key contains NUL", e)
+		return fmt.Errorf("invalid env entry %q: key contains NUL", k)
 	case strings.IndexByte(v, 0) >= 0:
 		return fmt.Errorf("invalid env entry for %s: value contains NUL", k)
 	}
@@ -102,6 +102,11 @@ func ValidateOutputMatch(om *OutputMatch) error {
 func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	if len(spec.Command) == 0 {
 		return nil, newError(CodeInvalidArgument, "command must not be empty")
+	}
+	for _, c := range spec.Command {
+		if strings.IndexByte(c, 0) >= 0 {
+			return nil, newError(CodeInvalidArgument, "command arguments must not contain NUL bytes")
+		}
 	}
 	wrapper := spec.ShellWrapper
 	if wrapper == nil {

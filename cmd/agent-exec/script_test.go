@@ -60,6 +60,7 @@ func TestScripts(t *testing.T) {
 			"filemode":       cmdFileMode,
 			"progressed":     cmdProgressed,
 			"schemavalid":    cmdSchemaValid,
+			"mkfifo":         cmdMkfifo,
 		},
 	})
 }
@@ -291,4 +292,9 @@ func cmdProgressed(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ts.Fatalf("updated_at never changed from %v", first)
+}
+
+// mkfifo PATH: creates a named pipe.
+func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o600))
 }

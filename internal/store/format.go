@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -259,9 +260,34 @@ func indent(b []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// maxJSONFile bounds meta.json and state.json; real ones are a few KiB.
+const maxJSONFile = 4 << 20
+
+// ReadJSONFile reads a job's JSON file defensively: only a regular file,
+// opened without blocking (a FIFO put in its place must not hang a reader)
+// and at most 4 MiB (a link to /dev/zero must not exhaust memory).
+func ReadJSONFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscallNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
+	}
+	if fi.Size() > maxJSONFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), maxJSONFile)
+	}
+	return io.ReadAll(io.LimitReader(f, maxJSONFile))
+}
+
 // ReadMeta reads and parses <dir>/meta.json.
 func ReadMeta(dir string) (*Meta, error) {
-	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	data, err := ReadJSONFile(filepath.Join(dir, MetaFile))
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +297,7 @@ func ReadMeta(dir string) (*Meta, error) {
 // ReadMetaForUpdate reads meta.json keeping unknown keys (see
 // DecodeMetaForUpdate).
 func ReadMetaForUpdate(dir string) (*Meta, error) {
-	data, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	data, err := ReadJSONFile(filepath.Join(dir, MetaFile))
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +306,7 @@ func ReadMetaForUpdate(dir string) (*Meta, error) {
 
 // ReadState reads and parses <dir>/state.json.
 func ReadState(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	data, err := ReadJSONFile(filepath.Join(dir, StateFile))
 	if err != nil {
 		return nil, err
 	}

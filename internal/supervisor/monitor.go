@@ -290,7 +290,10 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 			s.state = &st
 			return
 		}
-		s.dropReserve()
+		if s.reserve != "" { // free the reserve and retry at once
+			s.dropReserve()
+			continue
+		}
 		time.Sleep(time.Second)
 	}
 }

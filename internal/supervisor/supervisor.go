@@ -220,7 +220,7 @@ func (s *supervisor) start() (*os.File, error) {
 	if err := store.WriteState(s.dir, st); err != nil {
 		proc.SignalGroup(pid, syscall.SIGKILL)
 		cmd.Wait()
-		return nil, fmt.Errorf("write state.json: %v", err)
+		return nil, err // already "write state.json: …"
 	}
 	s.state = st
 	ok = true
@@ -249,6 +249,10 @@ func (s *supervisor) openStdin() (*os.File, error) {
 	f, err := os.Open(filepath.Join(s.dir, store.StdinFile))
 	if err != nil {
 		return nil, launchFailed("stdin file: %s", reason(err))
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, launchFailed("stdin file: not a regular file")
 	}
 	return f, nil
 }

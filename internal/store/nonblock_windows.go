@@ -1,0 +1,5 @@
+//go:build windows
+
+package store
+
+const syscallNonblock = 0
