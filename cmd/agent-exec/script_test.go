@@ -19,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/agentexec/agentexec/internal/cli"
+	"github.com/agentexec/agentexec/internal/store"
 	"github.com/agentexec/agentexec/internal/supervisor"
 	"github.com/agentexec/agentexec/schema/schematest"
 )
@@ -178,7 +179,7 @@ func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
 func killAllJobs(root string) {
 	ents, _ := os.ReadDir(root)
 	for _, e := range ents {
-		data, err := os.ReadFile(filepath.Join(root, e.Name(), "state.json"))
+		data, err := store.ReadJSONFile(filepath.Join(root, e.Name(), "state.json")) // never blocks on a FIFO
 		if err != nil {
 			continue
 		}
