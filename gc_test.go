@@ -101,20 +101,7 @@ func gcManager(t *testing.T) (*agentexec.Manager, string) {
 func gcManagerAt(t *testing.T, now func() time.Time) (*agentexec.Manager, string) {
 	t.Helper()
 	cwd := agentexec.CanonicalDir("", t.TempDir())
-	m, err := agentexec.Open(filepath.Join(t.TempDir(), "jobs"), agentexec.Options{Cwd: cwd, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		res, err := m.List(context.Background(), agentexec.ListOptions{All: true, State: agentexec.StateRunning})
-		if err == nil {
-			for _, j := range res.Jobs {
-				m.Kill(context.Background(), j.JobID, agentexec.KillOptions{Signal: "KILL"})
-			}
-		}
-		m.Close()
-	})
-	return m, cwd
+	return openTestManager(t, agentexec.Options{Cwd: cwd, Now: now}), cwd
 }
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }

@@ -14,13 +14,18 @@ import (
 
 func newManager(t *testing.T) *agentexec.Manager {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "jobs")
-	m, err := agentexec.Open(root, agentexec.Options{Cwd: t.TempDir()})
+	return openTestManager(t, agentexec.Options{Cwd: t.TempDir()})
+}
+
+// openTestManager opens a Manager on a fresh root and, at cleanup, kills
+// whatever a failing test left running.
+func openTestManager(t *testing.T, opts agentexec.Options) *agentexec.Manager {
+	t.Helper()
+	m, err := agentexec.Open(filepath.Join(t.TempDir(), "jobs"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// Stop whatever a failing test left running.
 		res, err := m.List(context.Background(), agentexec.ListOptions{All: true, State: agentexec.StateRunning})
 		if err == nil {
 			for _, j := range res.Jobs {
