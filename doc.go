@@ -20,9 +20,29 @@
 //	   │                   └──supervisor lost──▶ failed
 //	   └──launch fails──▶ failed
 //
-// Programs embedding this package must dispatch the "_supervise" argument to
-// the supervisor entry point at the start of main, or set
-// [Options.SupervisorExe] to an agent-exec executable.
+// # Embedding
+//
+// Because launching re-executes the current program as the supervisor, a
+// program embedding this package does one of two things. Either it calls
+// [SuperviseMain] first thing in main, which returns at once unless the
+// process was started as a supervisor (it then runs the supervisor and
+// exits):
+//
+//	func main() {
+//		agentexec.SuperviseMain()
+//		m, err := agentexec.Open(root, agentexec.Options{})
+//		…
+//		res, err := m.Run(ctx, agentexec.RunRequest{Spec: agentexec.JobSpec{Command: []string{"make", "test"}}})
+//	}
+//
+// Or it names an agent-exec executable as the supervisor:
+//
+//	m, err := agentexec.Open(root, agentexec.Options{SupervisorExe: "/usr/local/bin/agent-exec"})
+//
+// A program that does neither cannot start copies of itself: in a process
+// started as a supervisor, [Open] refuses with launch_failed, and the
+// launcher kills that process and fails the launch with launch_failed at
+// once. The runnable example is examples/embed in the repository.
 //
 // # On-disk layout
 //

@@ -29,6 +29,9 @@ const SuperviseArg = "_supervise"
 // job ends failed (S2) and a launch_failed error is returned.
 func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
 	attempt := m.now()
+	if err := refuseInSupervisor(); err != nil {
+		return time.Time{}, m.failLaunch(j, attempt, nil, err.Error())
+	}
 	exe := m.opts.SupervisorExe
 	if exe == "" {
 		var err error
@@ -96,7 +99,7 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	case ack.OK:
 		go reap(cmd)
 		return ackAt, nil
-	case !timedOut && ack.Error != "":
+	case !timedOut && ack.Error != "" && !ack.Refused:
 		// The supervisor wrote S2 itself and exits now; should that write
 		// have failed, write it here so the job never stays created.
 		go reap(cmd)
@@ -106,11 +109,13 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		return ackAt, &Error{Code: CodeLaunchFailed, Message: ack.Error,
 			Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killSupervisor(cmd)
 	msg := "launch_failed: supervisor exited before acknowledging the launch"
-	if timedOut {
+	switch {
+	case timedOut:
 		msg = "launch_failed: supervisor did not acknowledge within 5000 ms"
+	case ack.Refused:
+		msg = ack.Error
 	}
 	// Kill the child if one was spawned: recorded in state.json, or only
 	// announced on the pipe when the supervisor stalled before S1.
@@ -133,6 +138,17 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		}
 	}
 	return ackAt, m.failLaunch(j, attempt, st, msg)
+}
+
+// killSupervisor SIGKILLs a supervisor that did not acknowledge, with
+// anything it started in its own process group (it leads a new session, so
+// its pid is its group: a program that merely posed as a supervisor may have
+// started helpers there), then reaps it. It is our unreaped child, so its
+// pid cannot have been reused.
+func killSupervisor(cmd *exec.Cmd) {
+	proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
 }
 
 // reap collects a supervisor when it exits, so long-lived launchers (serve,

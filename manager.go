@@ -22,8 +22,8 @@ type OutputMatch = store.OutputMatch
 // Options configure a Manager.
 type Options struct {
 	// SupervisorExe is the executable started as "<exe> _supervise …".
-	// Empty means os.Executable(): the program must then dispatch the
-	// "_supervise" argument at the start of main (see SuperviseMain).
+	// Empty means os.Executable(): the program must then call
+	// [SuperviseMain] first thing in main.
 	SupervisorExe string
 	// Env is the environment handed to supervisors (and so to jobs that
 	// inherit it). Nil means os.Environ().
@@ -84,7 +84,14 @@ type Manager struct {
 
 // Open returns a Manager for root, which must be absolute (see ResolveRoot).
 // The root is not created until a job is.
+//
+// In a process that was started as a supervisor but did not dispatch to
+// [SuperviseMain], Open refuses with launch_failed: such a process must
+// never create or launch jobs (it would start another copy of itself).
 func Open(root string, opts Options) (*Manager, error) {
+	if err := refuseInSupervisor(); err != nil {
+		return nil, err
+	}
 	if !filepath.IsAbs(root) {
 		return nil, newError(CodeInternal, "root must be absolute: %s", root)
 	}

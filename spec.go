@@ -198,6 +198,9 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 // createJob validates spec and creates the job directory, returning it with
 // its lock held.
 func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.Meta, *store.Lock, error) {
+	if err := refuseInSupervisor(); err != nil {
+		return jobRef{}, nil, nil, err
+	}
 	meta, err := m.buildMeta(spec)
 	if err != nil {
 		return jobRef{}, nil, nil, err

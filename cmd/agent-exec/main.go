@@ -6,13 +6,11 @@ import (
 	"context"
 	"os"
 
+	"github.com/agentexec/agentexec"
 	"github.com/agentexec/agentexec/internal/cli"
-	"github.com/agentexec/agentexec/internal/supervisor"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "_supervise" {
-		os.Exit(supervisor.Main(os.Args[2:], os.Stdin, os.Stdout))
-	}
+	agentexec.SuperviseMain() // returns unless started as "_supervise …"
 	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.OSSystem()))
 }

@@ -18,16 +18,14 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/agentexec/agentexec"
 	"github.com/agentexec/agentexec/internal/cli"
 	"github.com/agentexec/agentexec/internal/store"
-	"github.com/agentexec/agentexec/internal/supervisor"
 	"github.com/agentexec/agentexec/schema/schematest"
 )
 
 func mainForTest() {
-	if len(os.Args) > 1 && os.Args[1] == "_supervise" {
-		os.Exit(supervisor.Main(os.Args[2:], os.Stdin, os.Stdout))
-	}
+	agentexec.SuperviseMain()
 	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.OSSystem()))
 }
 

@@ -16,15 +16,12 @@ import (
 
 	"github.com/agentexec/agentexec"
 	"github.com/agentexec/agentexec/internal/httpapi"
-	"github.com/agentexec/agentexec/internal/supervisor"
 )
 
 // TestMain lets the test binary act as the supervisor: launches re-execute
 // os.Executable() with "_supervise", exactly as the real binary does.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == agentexec.SuperviseArg {
-		os.Exit(supervisor.Main(os.Args[2:], os.Stdin, os.Stdout))
-	}
+	agentexec.SuperviseMain()
 	os.Exit(m.Run())
 }
 

@@ -18,8 +18,14 @@ const LaunchProto = 1
 // after spawning the child it first sends an interim line with only
 // Spawned set, so a launcher that gives up on a stalled supervisor can still
 // kill the child it started.
+//
+// Refused marks the answer of a process that was started as a supervisor
+// but is not one (an embedding program that did not dispatch to the
+// supervisor entry point): it wrote no state and may not exit by itself, so
+// the launcher kills it.
 type LaunchAck struct {
 	OK      bool     `json:"ok"`
 	Error   string   `json:"error,omitempty"`
 	Spawned *Process `json:"spawned,omitempty"`
+	Refused bool     `json:"refused,omitempty"`
 }
