@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,8 +175,13 @@ type jobRef struct {
 func (j jobRef) stdoutPath() string { return filepath.Join(j.dir, store.StdoutLog) }
 func (j jobRef) stderrPath() string { return filepath.Join(j.dir, store.StderrLog) }
 
-// resolve validates and looks up an id or unique prefix.
+// resolve validates and looks up an id, a unique prefix or "@name" (the
+// newest job called name). Every operation that takes an id resolves it
+// here, so every adapter accepts the same references.
 func (m *Manager) resolve(given string) (jobRef, error) {
+	if strings.HasPrefix(given, NamePrefix) {
+		return m.resolveName(given)
+	}
 	if !store.ValidID(given) {
 		return jobRef{}, invalidIDError(given)
 	}

@@ -108,6 +108,11 @@ type RunRequest struct {
 	Spec    JobSpec
 	Observe ObserveOptions
 	LogPath string
+	// Ensure (with Spec.Name) returns the created or running job called
+	// Spec.Name instead of creating another (run --name N --ensure, SPEC
+	// §11.6): the launch response then describes that job, observed as
+	// Observe says, with Reused set; nothing is started.
+	Ensure bool
 	// Began is when the command began (elapsed_ms counts from it, so time
 	// spent reading job input is included); zero means now.
 	Began time.Time
@@ -119,16 +124,37 @@ func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error
 	if began.IsZero() {
 		began = time.Now()
 	}
+	unlockName, reuse, err := m.claimName(ctx, &req.Spec, req.Ensure)
+	if err != nil {
+		return nil, err
+	}
+	if reuse != nil {
+		res, err := m.observe(ctx, reuse.j, reuse.meta, req.Observe, began, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		res.Reused, res.CommandDiffers = boolPtr(true), boolPtr(reuse.differs)
+		return res, nil
+	}
 	j, meta, lock, err := m.createJob(ctx, &req.Spec)
 	if err != nil {
+		unlockName()
 		return nil, err
 	}
+	// The name lock is held until the launch is acknowledged, so a
+	// concurrent --ensure finds the job running (or failed), never
+	// half-launched.
 	t0, err := m.launch(ctx, j, req.LogPath)
 	lock.Unlock()
+	unlockName()
 	if err != nil {
 		return nil, err
 	}
-	return m.observe(ctx, j, meta, req.Observe, began, t0)
+	res, err := m.observe(ctx, j, meta, req.Observe, began, t0)
+	if err == nil && req.Ensure {
+		res.Reused = boolPtr(false)
+	}
+	return res, err
 }
 
 // lockJob takes the job lock (at most 10 s) and checks the job still exists.

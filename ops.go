@@ -30,6 +30,7 @@ func (m *Manager) Status(ctx context.Context, id string) (*StatusResult, error) 
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, CreatedAt: meta.CreatedAt,
 		StartedAt: startedAt(st), FinishedAt: oc.finishedAt, UpdatedAt: st.UpdatedAt,
 		Signal: oc.signal, DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
+		Name: meta.Name,
 	}, nil
 }
 
@@ -228,7 +229,7 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 				return
 			}
 		}
-		sum := JobSummary{JobID: meta.Job.ID, CreatedAt: meta.CreatedAt, Tags: meta.Tags, Command: meta.Command}
+		sum := JobSummary{JobID: meta.Job.ID, CreatedAt: meta.CreatedAt, Tags: meta.Tags, Command: meta.Command, Name: meta.Name}
 		if st, err := store.ReadState(j.dir); err != nil {
 			sum.State = StateUnknown
 		} else {

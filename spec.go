@@ -41,6 +41,9 @@ type JobSpec struct {
 	// StdinMaxBytes overrides Options.StdinMaxBytes when non-zero
 	// (negative: no input allowed).
 	StdinMaxBytes int64
+	// Name names the job (SPEC §11.6): "@Name" then refers to the newest
+	// job called Name. Empty means unnamed.
+	Name string
 }
 
 // CanonicalDir makes dir absolute against base, cleans it and resolves
@@ -119,6 +122,11 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.Name != "" {
+		if err := ValidateName(spec.Name); err != nil {
+			return nil, err
+		}
+	}
 	meta := &store.Meta{
 		Command:         append([]string(nil), spec.Command...),
 		Root:            m.root,
@@ -130,6 +138,7 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		KillAfterMS:     spec.KillAfter.Milliseconds(),
 		ProgressEveryMS: spec.ProgressEvery.Milliseconds(),
 		ShellWrapper:    append([]string(nil), wrapper...),
+		Name:            spec.Name,
 	}
 	masked := map[string]bool{}
 	for _, k := range spec.Mask {
@@ -196,7 +205,8 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 }
 
 // createJob validates spec and creates the job directory, returning it with
-// its lock held.
+// its lock held. A named job is entered in the name index before it
+// appears; the caller holds the name lock (claimName).
 func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.Meta, *store.Lock, error) {
 	if err := refuseInSupervisor(); err != nil {
 		return jobRef{}, nil, nil, err
@@ -206,6 +216,14 @@ func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.
 		return jobRef{}, nil, nil, err
 	}
 	nj := store.NewJob{Meta: meta, Now: m.opts.Now}
+	if name := meta.Name; name != "" {
+		nj.BeforeCommit = func(id string) error {
+			if err := store.AddNameID(m.root, name, id); err != nil {
+				return fmt.Errorf("record job name %s: %w", name, err)
+			}
+			return nil
+		}
+	}
 	if spec.HasStdin {
 		nj.Stdin = spec.Stdin
 		if nj.Stdin == nil {
@@ -221,10 +239,36 @@ func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.
 
 // Create persists a job definition without launching it.
 func (m *Manager) Create(ctx context.Context, spec JobSpec) (*CreateResult, error) {
+	return m.create(ctx, spec, false)
+}
+
+// Ensure is create --name N --ensure (SPEC §11.6): if a job called
+// spec.Name is created or running it is returned with Reused set (and
+// CommandDiffers telling whether its command, cwd or environment keys
+// differ from spec) and nothing is created; otherwise the job is created
+// as by Create. Concurrent calls for one name create at most one job.
+func (m *Manager) Ensure(ctx context.Context, spec JobSpec) (*CreateResult, error) {
+	return m.create(ctx, spec, true)
+}
+
+func (m *Manager) create(ctx context.Context, spec JobSpec, ensure bool) (*CreateResult, error) {
+	unlockName, reuse, err := m.claimName(ctx, &spec, ensure)
+	if err != nil {
+		return nil, err
+	}
+	if reuse != nil {
+		return &CreateResult{JobID: reuse.j.id, State: State(reuse.state.Job.Status), StdoutLogPath: reuse.j.stdoutPath(),
+			StderrLogPath: reuse.j.stderrPath(), Reused: boolPtr(true), CommandDiffers: boolPtr(reuse.differs)}, nil
+	}
 	j, _, lock, err := m.createJob(ctx, &spec)
+	unlockName()
 	if err != nil {
 		return nil, err
 	}
 	lock.Unlock()
-	return &CreateResult{JobID: j.id, State: StateCreated, StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath()}, nil
+	res := &CreateResult{JobID: j.id, State: StateCreated, StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath()}
+	if ensure {
+		res.Reused = boolPtr(false)
+	}
+	return res, nil
 }

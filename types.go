@@ -50,6 +50,13 @@ type LaunchResult struct {
 	DurationMS    *int64    `json:"duration_ms,omitempty"`
 	TimedOut      bool      `json:"timed_out,omitempty"`
 	Error         string    `json:"error,omitempty"`
+	// Reused (added, SPEC §11.6) is present iff --ensure was asked: true
+	// when an existing job was returned and nothing was started.
+	Reused *bool `json:"reused,omitempty"`
+	// CommandDiffers (added) is present iff Reused is true: whether the
+	// returned job's command, cwd or environment keys differ from the
+	// request.
+	CommandDiffers *bool `json:"command_differs,omitempty"`
 }
 
 // CreateResult is the payload of create.
@@ -58,6 +65,10 @@ type CreateResult struct {
 	State         State  `json:"state"`
 	StdoutLogPath string `json:"stdout_log_path"`
 	StderrLogPath string `json:"stderr_log_path"`
+	// Reused and CommandDiffers as in LaunchResult (create --ensure); a
+	// reused job's State may be running.
+	Reused         *bool `json:"reused,omitempty"`
+	CommandDiffers *bool `json:"command_differs,omitempty"`
 }
 
 // StatusResult is the payload of status.
@@ -73,6 +84,8 @@ type StatusResult struct {
 	DurationMS *int64 `json:"duration_ms,omitempty"`
 	TimedOut   bool   `json:"timed_out,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Name (added, SPEC §11.6) is the job's name, if it has one.
+	Name string `json:"name,omitempty"`
 }
 
 // TailResult is the payload of tail.
@@ -123,6 +136,8 @@ type JobSummary struct {
 	UpdatedAt  string   `json:"updated_at,omitempty"`
 	Tags       []string `json:"tags"`
 	Command    []string `json:"command"`
+	// Name (added, SPEC §11.6) is the job's name, if it has one.
+	Name string `json:"name,omitempty"`
 }
 
 // ListResult is the payload of list and ps.

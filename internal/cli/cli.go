@@ -63,6 +63,9 @@ type app struct {
 	log     *slog.Logger
 	// after runs once the response has been written (automatic GC).
 	after func()
+	// exitStatus, when non-zero, replaces exit 0 after a success envelope
+	// was printed (wait --exit-code, SPEC §11.6).
+	exitStatus int
 }
 
 func (a *app) logger() *slog.Logger {
@@ -158,7 +161,8 @@ func (a *app) respond(typ string, payload any) error {
 var errWriteStdout = errors.New("stdout unwritable")
 
 // Main runs the CLI with args (without the program name) and returns the
-// process exit code: 0 success, 1 error envelope, 2 usage error.
+// process exit code: 0 success, 1 error envelope, 2 usage error; wait
+// --exit-code passes a job's status through after its success envelope.
 func Main(ctx context.Context, args []string, sys System) (code int) {
 	a := &app{sys: sys}
 	// A closed stdout must end the process with exit 1, not with SIGPIPE:
@@ -181,6 +185,9 @@ func Main(ctx context.Context, args []string, sys System) (code int) {
 	code = a.exitCode(err)
 	if code == 0 && a.after != nil {
 		a.after()
+	}
+	if code == 0 && a.exitStatus != 0 {
+		code = a.exitStatus
 	}
 	return code
 }

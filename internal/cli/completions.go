@@ -120,11 +120,12 @@ func attachCompletions(root *cobra.Command, a *app) {
 
 // jobIDCompletion completes the first positional argument with the ids of
 // the current directory's jobs (meta.cwd equal to the canonical cwd) whose
-// reported state is one of states (any state when none is given). Each
-// candidate carries "<state> <command>" as its description.
+// reported state is one of states (any state when none is given), and with
+// "@NAME" for those that have a name. Each candidate carries "<state>
+// <command>" as its description.
 func jobIDCompletion(a *app, states ...agentexec.State) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
+		if len(args) > 0 && cmd.Name() != "wait" { // wait takes several ids
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		m, err := a.manager(nil)
@@ -141,11 +142,28 @@ func jobIDCompletion(a *app, states ...agentexec.State) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
+		newest := map[string]agentexec.JobSummary{}
+		var names []string
 		for _, j := range res.Jobs {
-			if !strings.HasPrefix(j.JobID, toComplete) || len(states) > 0 && !hasState(states, j.State) {
-				continue
+			// @NAME refers to the newest job of that name (SPEC §11.6); ids
+			// sort by creation time.
+			if j.Name != "" {
+				if cur, ok := newest[j.Name]; !ok || j.JobID > cur.JobID {
+					if !ok {
+						names = append(names, j.Name)
+					}
+					newest[j.Name] = j
+				}
 			}
-			out = append(out, cobra.CompletionWithDesc(j.JobID, completionDesc(j)))
+			if strings.HasPrefix(j.JobID, toComplete) && (len(states) == 0 || hasState(states, j.State)) {
+				out = append(out, cobra.CompletionWithDesc(j.JobID, completionDesc(j)))
+			}
+		}
+		for _, n := range names {
+			j := newest[n]
+			if ref := agentexec.NamePrefix + n; strings.HasPrefix(ref, toComplete) && (len(states) == 0 || hasState(states, j.State)) {
+				out = append(out, cobra.CompletionWithDesc(ref, completionDesc(j)))
+			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

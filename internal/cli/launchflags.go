@@ -26,6 +26,8 @@ type defFlags struct {
 	stdin, stdinFile                  string
 	stdinMaxBytes                     int64
 	noStdin                           bool
+	name                              string
+	ensure                            bool
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -56,6 +58,8 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	if withNoStdin {
 		fs.BoolVar(&d.noStdin, "no-stdin", false, "give the job /dev/null as stdin")
 	}
+	fs.StringVar(&d.name, "name", "", "name the job; @NAME then refers to the newest job called NAME")
+	fs.BoolVar(&d.ensure, "ensure", false, "with --name: return the created or running job of that name instead of starting another")
 }
 
 // check applies the declared conflicts and the tag grammar (usage errors).
@@ -78,6 +82,14 @@ func (d *defFlags) check(cmd *cobra.Command) error {
 			return usagef("invalid tag %q: %v", t, err)
 		}
 	}
+	if fs.Changed("name") {
+		if err := agentexec.ValidateName(d.name); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	if d.ensure && d.name == "" {
+		return usagef("--ensure requires --name")
+	}
 	return nil
 }
 
@@ -86,7 +98,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 	s := agentexec.JobSpec{
 		Command: command, Cwd: d.cwd, Env: d.env, EnvFiles: d.envFiles, NoInheritEnv: d.noInheritEnv,
 		Mask: d.mask, Tags: d.tags, Timeout: d.timeout, KillAfter: d.killAfter, ProgressEvery: d.progressEvery,
-		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes),
+		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes), Name: d.name,
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)

@@ -49,21 +49,67 @@ func newTailCmd(a *app) *cobra.Command {
 
 func newWaitCmd(a *app) *cobra.Command {
 	var until, poll time.Duration
-	var forever bool
+	var forever, anyJob, allJobs, exitCode bool
 	var lines, maxBytes int64
+	var tags []string
+	var name string
 	cmd := &cobra.Command{
-		Use:   "wait [OPTIONS] <ID>",
-		Short: "Block until a job is terminal or a deadline passes",
-		Args:  exactArgs(1, "<ID>"),
+		Use:   "wait [OPTIONS] <ID>... | --tag PATTERN | --name NAME",
+		Short: "Block until a job (or several) is terminal or a deadline passes",
+		Long: `Block until a job is terminal or a deadline passes. With several ids, --tag or
+--name the response is type wait_many: --all (default) returns when every job is
+terminal, --any when one is. With --exit-code the process exits with the job's
+exit code (128+n for signal n, 125 for failed, 124 when the deadline passed; with
+several jobs the first non-zero in argument order).`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && len(tags) == 0 && !cmd.Flags().Changed("name") {
+				return usagef("%s: missing required argument <ID>", cmd.CommandPath())
+			}
+			return nil
+		},
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
 		fs := cmd.Flags()
 		if forever && (fs.Changed("until") || fs.Changed("timeout-ms")) {
 			return usagef("--until conflicts with --forever")
 		}
-		return a.call("wait", nil, func(m *agentexec.Manager) (any, error) {
-			return m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
-		})
+		if anyJob && allJobs {
+			return usagef("--any conflicts with --all")
+		}
+		for _, p := range tags {
+			if err := agentexec.ValidateTagPattern(p); err != nil {
+				return usagef("invalid tag pattern %q: %v", p, err)
+			}
+		}
+		if fs.Changed("name") {
+			if err := agentexec.ValidateName(name); err != nil {
+				return usagef("%v", err)
+			}
+		}
+		m, err := a.manager(nil)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if len(args) == 1 && len(tags) == 0 && name == "" {
+			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+			if err != nil {
+				return err
+			}
+			if exitCode {
+				a.exitStatus = res.ExitStatus()
+			}
+			return a.respond("wait", res)
+		}
+		res, err := m.WaitMany(cmd.Context(), agentexec.WaitManyOptions{IDs: args, Tags: tags, Name: name, Any: anyJob,
+			Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+		if err != nil {
+			return err
+		}
+		if exitCode {
+			a.exitStatus = res.ExitStatus()
+		}
+		return a.respond("wait_many", res)
 	})
 	fs := cmd.Flags()
 	addDuration(fs, &until, "until", 30*time.Second, "deadline (ms or with unit)")
@@ -73,6 +119,11 @@ func newWaitCmd(a *app) *cobra.Command {
 	addDuration(fs, &poll, "poll-ms", 200*time.Millisecond, "fallback re-check interval (min 10ms)")
 	addCount(fs, &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
 	addCount(fs, &maxBytes, "max-bytes", 65536, "bytes per stream")
+	fs.BoolVar(&anyJob, "any", false, "with several jobs: return when one is terminal")
+	fs.BoolVar(&allJobs, "all", false, "with several jobs: return when every one is terminal (default)")
+	fs.StringArrayVar(&tags, "tag", nil, "wait for every job with a matching tag, e.g. ci or ci.* (repeatable, ANDed)")
+	fs.StringVar(&name, "name", "", "wait for every job called NAME")
+	fs.BoolVar(&exitCode, "exit-code", false, "exit with the job's exit code (128+n for signal n, 125 failed, 124 deadline)")
 	return cmd
 }
 

@@ -39,7 +39,7 @@ func newRunCmd(a *app) *cobra.Command {
 		if logPath != "" {
 			logPath = absPath(a.sys.Cwd, logPath)
 		}
-		res, err := m.Run(cmd.Context(), agentexec.RunRequest{Spec: spec, Observe: o.options(cmd, false), LogPath: logPath, Began: began})
+		res, err := m.Run(cmd.Context(), agentexec.RunRequest{Spec: spec, Observe: o.options(cmd, false), LogPath: logPath, Began: began, Ensure: d.ensure})
 		if err != nil {
 			return err
 		}
@@ -72,6 +72,9 @@ func newCreateCmd(a *app) *cobra.Command {
 			return err
 		}
 		return a.call("create", &cfg, func(m *agentexec.Manager) (any, error) {
+			if d.ensure {
+				return m.Ensure(cmd.Context(), spec)
+			}
 			return m.Create(cmd.Context(), spec)
 		})
 	})

@@ -90,9 +90,9 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	const uintWant = "a non-negative integer"
 	var (
 		command, tags                   []string
-		cwd, stdin                      string
+		cwd, stdin, name                string
 		env                             map[string]string
-		wait                            bool
+		wait, ensure                    bool
 		timeoutMS, killAfterMS, untilMS uint64
 		tailLines, maxBytes             uint64 = 50, 65536
 		timeoutSecs                     float64
@@ -113,6 +113,8 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	d.get("max_bytes", uintWant, &maxBytes)
 	d.get("tags", "an array of strings", &tags)
 	hasStdin := d.get("stdin", "a string", &stdin)
+	hasName := d.get("name", "a string", &name)
+	d.get("ensure", "a boolean", &ensure)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -122,7 +124,16 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	if hasTimeout && hasTimeoutMS {
 		return req, invalidRequest("timeout and timeout_ms are mutually exclusive")
 	}
-	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags}
+	if hasName {
+		if err := agentexec.ValidateName(name); err != nil {
+			return req, err
+		}
+	}
+	if ensure && !hasName {
+		return req, invalidRequest("ensure requires name")
+	}
+	req.Ensure = ensure
+	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags, Name: name}
 	spec.Timeout, _ = millis(timeoutMS)
 	if hasTimeout {
 		spec.Timeout, _ = millis(secondsToMillis(timeoutSecs))

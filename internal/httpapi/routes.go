@@ -72,6 +72,50 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byt
 	return writeOK(w, "wait", res)
 }
 
+// GET /wait_many?job_id=A&job_id=B&tag=P&name=N&any=true&until_ms=&tail_lines=
+// &max_bytes=: wait for several jobs (SPEC §11.6). job_id is repeatable
+// (ids, prefixes or @names, in order); tag patterns are ANDed; any
+// (true/false, default false) returns when one job is terminal. Without
+// until_ms the wait lasts until the condition holds or the client goes away.
+func (s *Server) waitMany(w http.ResponseWriter, r *http.Request, _ string, _ []byte) error {
+	q := r.URL.Query()
+	o := agentexec.WaitManyOptions{IDs: q["job_id"], Tags: q["tag"], Name: q.Get("name"), Poll: pollInterval, Forever: true}
+	if q.Has("name") {
+		if err := agentexec.ValidateName(o.Name); err != nil {
+			return err
+		}
+	}
+	if q.Has("any") {
+		switch v := q.Get("any"); v {
+		case "true":
+			o.Any = true
+		case "false":
+		default:
+			return invalidArg(fmt.Sprintf("invalid query parameter any=%q: use true or false", v))
+		}
+	}
+	if q.Has("until_ms") {
+		ms, err := uintParam(q, "until_ms")
+		if err != nil {
+			return err
+		}
+		o.Until, o.Forever = millis(ms)
+	}
+	lines, err := countParam(q, "tail_lines", 50)
+	if err != nil {
+		return err
+	}
+	if o.MaxBytes, err = countParam(q, "max_bytes", 65536); err != nil {
+		return err
+	}
+	o.TailLines = int(lines)
+	res, err := s.m.WaitMany(r.Context(), o)
+	if err != nil {
+		return err
+	}
+	return writeOK(w, "wait_many", res)
+}
+
 // listStates is the set accepted by list --state.
 var listStates = map[string]bool{"created": true, "running": true, "exited": true, "killed": true, "failed": true, "unknown": true}
 

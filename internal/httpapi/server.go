@@ -187,7 +187,9 @@ var routes = map[string]route{
 	"status": {http.MethodGet, true, (*Server).status},
 	"tail":   {http.MethodGet, true, (*Server).tail},
 	"wait":   {http.MethodGet, true, (*Server).wait},
-	"kill":   {http.MethodPost, true, (*Server).kill},
+	// GET /wait_many?job_id=…&tag=…&name=…&any=true (added, SPEC §11.6).
+	"wait_many": {http.MethodGet, false, (*Server).waitMany},
+	"kill":      {http.MethodPost, true, (*Server).kill},
 }
 
 // match finds the route of an escaped path. The id is the one segment after

@@ -212,13 +212,16 @@ func TestToolsList(t *testing.T) {
 			"command": {"array", nil}, "cwd": {"string", nil}, "env": {"object", nil},
 			"timeout_ms": {"integer", nil}, "kill_after_ms": {"integer", nil}, "tags": {"array", nil},
 			"stdin": {"string", nil}, "stdin_file": {"string", nil}, "until_ms": {"integer", 10000.0},
-			"tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0}}},
+			"tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0},
+			"name": {"string", nil}, "ensure": {"boolean", false}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
 			"tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0}}},
 		"wait": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "until_ms": {"integer", 30000.0},
 			"tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0}}},
 		"kill": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "signal": {"string", "TERM"}}},
+		"wait_many": {nil, map[string]prop{"job_ids": {"array", nil}, "tags": {"array", nil}, "name": {"string", nil},
+			"any": {"boolean", false}, "until_ms": {"integer", 30000.0}, "tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0}}},
 		"list": {nil, map[string]prop{"state": {"string", nil}, "tags": {"array", nil},
 			"limit": {"integer", 50.0}, "cwd": {"string", nil}, "all": {"boolean", false}}},
 	}
@@ -282,7 +285,7 @@ func TestToolsList(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"kill", "list", "run", "status", "tail", "wait"}) {
+	if !slices.Equal(names, []string{"kill", "list", "run", "status", "tail", "wait", "wait_many"}) {
 		t.Errorf("tools = %v", names)
 	}
 	// Spot checks of the constraints that are not types.

@@ -39,7 +39,9 @@ const (
 "stdin_file":{"type":"string","description":"Path of a file whose content is copied now and given to the job as its standard input. Cannot be combined with stdin."},
 "until_ms":{"type":"integer","minimum":0,"default":10000,"description":"Wait up to this many milliseconds for the job to finish before returning; the call returns as soon as the job finishes, with its exit status and output snapshot. 0 = return at once without a snapshot. Capped by the server (55000 by default); a job still running afterwards keeps running: use wait."},
 "tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."}}}`
+"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."},
+"name":{"type":"string","description":"Name for the job (1-64 letters, digits, '.', '_' or '-'). Any job_id argument accepts \"@NAME\" for the newest job of that name, so the id need not be remembered."},
+"ensure":{"type":"boolean","default":false,"description":"With name: if a job of that name is already created or running, return it (reused: true; command_differs: true when its command, cwd or env keys differ) instead of starting a second copy. Use it for dev servers and watchers."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
@@ -59,6 +61,15 @@ const (
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
 "signal":{"type":"string","default":"TERM","description":"Signal sent to the job's whole process group: TERM (default), INT, KILL, HUP, QUIT, USR1 or USR2 (with or without SIG, any case)."}}}`
 
+	waitManySchema = `{"type":"object","additionalProperties":false,"properties":{
+"job_ids":{"type":"array","items":{"type":"string"},"description":"Jobs to wait for, in order: ids, unique prefixes or @NAME."},
+"tags":{"type":"array","items":{"type":"string"},"description":"Also wait for every job carrying all of these tags (patterns as in list, e.g. \"ci.*\")."},
+"name":{"type":"string","description":"Also wait for every job with this name."},
+"any":{"type":"boolean","default":false,"description":"Return as soon as one job finishes; false (default) waits until all have."},
+"until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds. Capped by the server (55000 by default). all_terminal/any_terminal in the result say whether the condition was met."},
+"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines of output returned per stream and job; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576)."}}}`
+
 	listSchema = `{"type":"object","additionalProperties":false,"properties":{
 "state":{"type":"string","enum":["created","running","exited","killed","failed","unknown"],"description":"Only jobs in this state."},
 "tags":{"type":"array","items":{"type":"string"},"description":"Only jobs carrying every one of these tags; a pattern ending in .* matches a tag namespace, e.g. \"ci.*\"."},
@@ -77,13 +88,15 @@ const (
 	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out.`
 	waitDescription   = `Wait up to until_ms milliseconds (default 30000, capped by the server at 55000 by default) for a job to finish, then return its state, exit status and the last lines of output. ` +
 		`Returns as soon as the job finishes. Reaching the deadline is not an error: the state is then still running, and you can call wait again.`
+	waitManyDescription = `Wait for several jobs at once (job_ids, tags and/or name): until all have finished, or with any: true until one has, or until_ms passes. ` +
+		`Returns type wait_many: jobs (one wait result per job, in order), all_terminal and any_terminal.`
 	killDescription = `Send a signal (default TERM) to a running job's process group, then observe for up to 3000 milliseconds and report the resulting state. Killing an already finished job does nothing and is not an error.`
 	listDescription = `List jobs, newest first, with state, exit_code, timestamps, tags and command. By default only jobs started in the server's working directory; set all to true for every job, or cwd for another directory. Filter with state and tags.`
 )
 
 func boolp(b bool) *bool { return &b }
 
-// addTools registers the six tools of SPEC §6.2.
+// addTools registers the six tools of SPEC §6.2 and the v1.1 additions.
 func (s *server) addTools(srv *mcp.Server) {
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: boolp(false)}
 	addTool(s, srv, &mcp.Tool{Name: "run", Title: "Run a command as a background job", Description: runDescription,
@@ -95,6 +108,8 @@ func (s *server) addTools(srv *mcp.Server) {
 		InputSchema: json.RawMessage(tailSchema), Annotations: readOnly}, s.tail)
 	addTool(s, srv, &mcp.Tool{Name: "wait", Title: "Wait for a job", Description: waitDescription,
 		InputSchema: json.RawMessage(waitSchema), Annotations: readOnly}, s.wait)
+	addTool(s, srv, &mcp.Tool{Name: "wait_many", Title: "Wait for several jobs", Description: waitManyDescription,
+		InputSchema: json.RawMessage(waitManySchema), Annotations: readOnly}, s.waitMany)
 	addTool(s, srv, &mcp.Tool{Name: "kill", Title: "Signal a job", Description: killDescription,
 		InputSchema: json.RawMessage(killSchema),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), IdempotentHint: true, OpenWorldHint: boolp(false)}}, s.kill)
@@ -202,13 +217,23 @@ type runInput struct {
 	UntilMS     float64           `json:"until_ms"`
 	TailLines   float64           `json:"tail_lines"`
 	MaxBytes    float64           `json:"max_bytes"`
+	Name        string            `json:"name"`
+	Ensure      bool              `json:"ensure"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
 	spec := agentexec.JobSpec{
 		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
 		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
-		StdinMaxBytes: s.opts.StdinMaxBytes,
+		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name,
+	}
+	if given["name"] {
+		if err := agentexec.ValidateName(in.Name); err != nil {
+			return "", nil, err
+		}
+	}
+	if in.Ensure && !given["name"] {
+		return "", nil, invalidArgument("ensure requires name")
 	}
 	keys := make([]string, 0, len(in.Env))
 	for k := range in.Env {
@@ -240,7 +265,7 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		SnapshotAfter: d, NoWait: d == 0, Poll: pollInterval,
 		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
 	}
-	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs})
+	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs, Ensure: in.Ensure})
 	if err != nil {
 		return "", nil, err
 	}
@@ -305,6 +330,30 @@ func (s *server) wait(ctx context.Context, given present, in waitInput) (string,
 		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
 	})
 	return "wait", res, err
+}
+
+type waitManyInput struct {
+	JobIDs    []string `json:"job_ids"`
+	Tags      []string `json:"tags"`
+	Name      string   `json:"name"`
+	Any       bool     `json:"any"`
+	UntilMS   float64  `json:"until_ms"`
+	TailLines float64  `json:"tail_lines"`
+	MaxBytes  float64  `json:"max_bytes"`
+}
+
+func (s *server) waitMany(ctx context.Context, given present, in waitManyInput) (string, any, error) {
+	if given["name"] {
+		if err := agentexec.ValidateName(in.Name); err != nil {
+			return "", nil, err
+		}
+	}
+	res, err := s.m.WaitMany(ctx, agentexec.WaitManyOptions{
+		IDs: in.JobIDs, Tags: in.Tags, Name: in.Name, Any: in.Any,
+		Until: s.until(given, in.UntilMS, 30*time.Second), Poll: pollInterval,
+		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+	})
+	return "wait_many", res, err
 }
 
 type killInput struct {

@@ -101,3 +101,17 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// SignalNumber returns the platform's number of a reported signal name
+// ("TERM" → 15 on Linux), or of a decimal string ("34"); 0 when unknown.
+// It turns result.signal back into the 128+n convention of shells.
+func SignalNumber(name string) int {
+	if isDigits(name) {
+		n, err := strconv.Atoi(name)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
+	return int(signalByName(strings.ToUpper(strings.TrimPrefix(name, "SIG"))))
+}

@@ -14,6 +14,11 @@ type NewJob struct {
 	Meta  *Meta  // Job.ID is filled in by Create
 	Stdin []byte // nil: no stdin.bin
 	Now   func() time.Time
+	// BeforeCommit, when set, runs with the new id after the directory is
+	// complete and before it appears under its id (the name index records
+	// the id first, so a crash never leaves a named job unindexed). An
+	// error abandons the creation.
+	BeforeCommit func(id string) error
 }
 
 // ErrIDCollision is returned when no free id was found in 16 attempts.
@@ -44,6 +49,13 @@ func Create(root string, nj NewJob) (id string, lock *Lock, err error) {
 			lock.Unlock()
 			os.RemoveAll(staging)
 			continue
+		}
+		if nj.BeforeCommit != nil {
+			if err := nj.BeforeCommit(id); err != nil {
+				lock.Unlock()
+				os.RemoveAll(staging)
+				return "", nil, err
+			}
 		}
 		if err := os.Rename(staging, target); err != nil {
 			lock.Unlock()

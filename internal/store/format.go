@@ -63,6 +63,8 @@ type Meta struct {
 	ProgressEveryMS int64         `json:"progress_every_ms"`
 	ShellWrapper    []string      `json:"shell_wrapper"`
 	StdinFile       string        `json:"stdin_file,omitempty"`
+	// Name (added in v1.1) is the job's name (--name), addressed as "@name".
+	Name string `json:"name,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -71,7 +73,7 @@ var metaKeys = map[string]bool{
 	"job": true, "schema_version": true, "command": true, "created_at": true, "root": true,
 	"env_keys": true, "env_vars": true, "env_vars_runtime": true, "mask": true, "cwd": true,
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
-	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true,
+	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).
