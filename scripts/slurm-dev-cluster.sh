@@ -14,12 +14,17 @@ set -euo pipefail
 conf_dir=/etc/slurm
 state_dir=/var/lib/agent-exec-slurm
 host=$(hostname -s)
-cpus=$(nproc)
+cpus=$(( $(nproc) > 32 ? $(nproc) : 32 ))
 mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 9 / 10 ))
 
 if [ "${1:-}" = stop ]; then
   for d in slurmd slurmctld; do
-    if [ -f "$state_dir/$d.pid" ]; then kill "$(cat "$state_dir/$d.pid")" 2>/dev/null || true; fi
+    if [ -f "$state_dir/$d.pid" ]; then
+      pid=$(cat "$state_dir/$d.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$state_dir/$d.pid"
+    fi
   done
   exit 0
 fi
@@ -59,6 +64,7 @@ SlurmUser=slurm
 SlurmctldPort=6817
 SlurmdPort=6818
 AuthType=auth/munge
+MpiDefault=none
 StateSaveLocation=$state_dir/ctld
 SlurmdSpoolDir=$state_dir/d
 SlurmctldPidFile=$state_dir/slurmctld.pid
@@ -69,9 +75,13 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-SchedulerType=sched/backfill
+SchedulerType=sched/builtin
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
+SelectTypeParameters=CR_Core
+# Advertise more CPUs than the machine has, so that many small test jobs run
+# at once instead of queueing behind each other on a 2-core machine.
+SlurmdParameters=config_overrides
 ReturnToService=2
 MinJobAge=300
 SlurmctldTimeout=30
@@ -80,8 +90,14 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 EOF
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-running "$state_dir/slurmctld.pid" || /usr/sbin/slurmctld
+# A daemon counts as running when its pid file names a live, non-zombie process.
+running() {
+  [ -f "$1" ] || return 1
+  local st
+  st=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
+  case "$st" in Z*) return 1 ;; esac
+}
+if running "$state_dir/slurmctld.pid"; then scontrol reconfigure >/dev/null 2>&1 || true; else /usr/sbin/slurmctld; fi
 running "$state_dir/slurmd.pid" || /usr/sbin/slurmd
 
 for _ in $(seq 1 150); do
