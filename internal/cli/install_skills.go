@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agentexec/agentexec"
+	"github.com/agentexec/agentexec/internal/userfile"
 	"github.com/agentexec/agentexec/skills"
 )
 
@@ -198,10 +199,11 @@ func copyTree(src, dst string) error {
 }
 
 // upsertSkillLock records skill in the lock file, replacing an entry of the
-// same name. An unparseable lock file is treated as empty.
+// same name. An unparseable or unreadable lock file (not a regular file,
+// larger than 4 MiB) is treated as empty and replaced.
 func upsertSkillLock(path string, s installedSkill, now time.Time) error {
 	var lock skillLock
-	if data, err := os.ReadFile(path); err == nil {
+	if data, err := userfile.Read(path, 4<<20); err == nil {
 		if json.Unmarshal(data, &lock) != nil {
 			lock = skillLock{}
 		}

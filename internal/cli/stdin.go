@@ -38,16 +38,8 @@ func (a *app) readInput(d *defFlags, explicitStdin bool, auto bool) (data []byte
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(a.sys.Cwd, p)
 		}
-		f, err := os.Open(p)
+		data, err = agentexec.ReadStdinFile("--stdin-file", p, limit)
 		if err != nil {
-			return nil, false, &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: fmt.Sprintf("cannot read --stdin-file %s: %v", d.stdinFile, err)}
-		}
-		defer f.Close()
-		data, err = readLimited(f, limit)
-		if err != nil {
-			if _, ok := err.(*agentexec.Error); !ok {
-				err = &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: fmt.Sprintf("cannot read --stdin-file %s: %v", d.stdinFile, err)}
-			}
 			return nil, false, err
 		}
 		return data, true, nil

@@ -11,12 +11,15 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/agentexec/agentexec/internal/userfile"
 )
 
 // Built-in defaults (SPEC §8).
@@ -123,7 +126,7 @@ func Load(explicitPath string, getenv func(string) string, home string) (Config,
 			return Default(), nil
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path, MaxFileSize)
 	if err != nil {
 		if isNotExist(err) {
 			if explicitPath == "" {
@@ -131,21 +134,20 @@ func Load(explicitPath string, getenv func(string) string, home string) (Config,
 			}
 			return Config{}, &Error{Path: path, Msg: "file does not exist", Err: err}
 		}
-		return Config{}, &Error{Path: path, Msg: "read file: " + describe(err), Err: err}
+		return Config{}, &Error{Path: path, Msg: "read file: " + userfile.Describe(err), Err: err}
+	}
+	if n := nesting(string(data)); n > maxNesting {
+		return Config{}, &Error{Path: path, Msg: fmt.Sprintf("nested more than %d levels deep", maxNesting)}
 	}
 	return parse(path, data)
 }
+
+// MaxFileSize bounds the configuration file: a real one is a few hundred
+// bytes, and a path naming /dev/zero or a huge file must not exhaust memory.
+const MaxFileSize = 256 << 10
 
 // isNotExist reports whether err means there is no file at the path,
 // including a path component that is not a directory (~/.config a file).
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
-
-// describe returns err's text without the path an *fs.PathError repeats.
-func describe(err error) string {
-	if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -281,20 +279,7 @@ func (s *server) readStdinFile(path string) ([]byte, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(s.cwd, p)
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, invalidArgument("cannot read stdin_file %s: %v", path, err)
-	}
-	defer f.Close()
-	limit := s.opts.StdinMaxBytes
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, invalidArgument("cannot read stdin_file %s: %v", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, &agentexec.Error{Code: agentexec.CodeStdinTooLarge, Message: fmt.Sprintf("stdin exceeds %d bytes", limit)}
-	}
-	return data, nil
+	return agentexec.ReadStdinFile("stdin_file", p, s.opts.StdinMaxBytes)
 }
 
 type jobInput struct {

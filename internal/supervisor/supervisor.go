@@ -23,6 +23,7 @@ import (
 	"github.com/agentexec/agentexec/internal/notify"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
+	"github.com/agentexec/agentexec/internal/userfile"
 )
 
 // Main runs the supervisor. args are the arguments after "_supervise".
@@ -271,6 +272,11 @@ func BuildArgv(wrapper, command []string) []string {
 	return append(argv, command...)
 }
 
+// maxEnvFile bounds one env file. The kernel refuses an environment much
+// larger than this at exec anyway; the bound keeps a path naming /dev/zero
+// or a huge file from exhausting the supervisor's memory (issue #14).
+const maxEnvFile = 1 << 20
+
 // buildEnv builds the child environment (SPEC §3.4): the supervisor's own
 // (unless inherit_env is false), then env files, then --env entries.
 func buildEnv(meta *store.Meta, base []string) ([]string, error) {
@@ -291,7 +297,7 @@ func buildEnv(meta *store.Meta, base []string) ([]string, error) {
 		}
 	}
 	for _, path := range meta.EnvFiles {
-		data, err := os.ReadFile(path)
+		data, err := userfile.Read(path, maxEnvFile)
 		if err != nil {
 			return nil, launchFailed("env file %s: %s", path, reason(err))
 		}
