@@ -170,7 +170,7 @@ func (m *Manager) lockJob(ctx context.Context, j jobRef) (*store.Lock, error) {
 		if errors.Is(err, fs.ErrNotExist) { // the job went away while we waited
 			return nil, notFoundError(j.id)
 		}
-		return nil, internalError(err)
+		return nil, newError(CodeInternal, "lock job %s: %v", j.id, err)
 	}
 	// SPEC §2.7: after taking the lock, a job whose meta.json is gone no
 	// longer exists.

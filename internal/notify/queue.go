@@ -127,7 +127,7 @@ func (q *Queue) flushLocked() {
 		return
 	}
 	if q.f == nil {
-		f, err := os.OpenFile(q.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		f, err := store.OpenJobFile(q.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			q.pending = q.pending[:0]
 			return

@@ -265,11 +265,11 @@ func indent(b []byte) ([]byte, error) {
 // maxJSONFile bounds meta.json and state.json; real ones are a few KiB.
 const maxJSONFile = 4 << 20
 
-// ReadJSONFile reads a job's JSON file defensively: only a regular file,
-// opened without blocking (a FIFO put in its place must not hang a reader)
-// and at most 4 MiB (a link to /dev/zero must not exhaust memory).
+// ReadJSONFile reads a job's JSON file defensively: only a regular file
+// that is not a symbolic link, opened without blocking (a FIFO put in its
+// place must not hang a reader) and at most 4 MiB.
 func ReadJSONFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscallNonblock, 0)
+	f, err := OpenJobFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -277,9 +277,6 @@ func ReadJSONFile(path string) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
 	}
 	if fi.Size() > maxJSONFile {
 		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), maxJSONFile)

@@ -27,7 +27,7 @@ type Lock struct {
 }
 
 func openLockFile(dir string) (*os.File, error) {
-	return os.OpenFile(dir+"/"+LockFile, os.O_RDWR|os.O_CREATE, 0o600)
+	return OpenJobFile(dir+"/"+LockFile, os.O_RDWR|os.O_CREATE, 0o600)
 }
 
 // TryLock takes the lock of the job directory dir without waiting.
@@ -44,7 +44,7 @@ func TryLock(dir string) (*Lock, error) {
 	// we locked the old inode): a lock on a file that is no longer the job's
 	// .lock protects nothing.
 	held, err := f.Stat()
-	cur, serr := os.Stat(dir + "/" + LockFile)
+	cur, serr := os.Lstat(dir + "/" + LockFile)
 	if err != nil || serr != nil || !os.SameFile(held, cur) {
 		f.Close()
 		return nil, ErrLockGone

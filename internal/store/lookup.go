@@ -24,7 +24,9 @@ func (e *AmbiguousError) Error() string { return "ambiguous job id prefix " + e.
 // exact directory name wins; otherwise the unique directory whose name starts
 // with s. Only directory names are read.
 func Resolve(root, s string) (string, error) {
-	if fi, err := os.Stat(filepath.Join(root, s)); err == nil && fi.IsDir() {
+	// Lstat: a symbolic link in the root is never a job (it would redirect
+	// the job's files elsewhere).
+	if fi, err := os.Lstat(filepath.Join(root, s)); err == nil && fi.IsDir() {
 		return s, nil
 	}
 	names, err := JobNames(root)
@@ -76,12 +78,9 @@ func dirNames(root string, validOnly bool) ([]string, error) {
 		if strings.HasPrefix(n, ".") || validOnly && !ValidID(n) {
 			continue
 		}
-		isDir := e.IsDir()
-		if e.Type()&fs.ModeSymlink != 0 {
-			fi, err := os.Stat(filepath.Join(root, n))
-			isDir = err == nil && fi.IsDir()
-		}
-		if isDir {
+		// A symbolic link, even to a directory, is not a job directory;
+		// like a plain file it is ignored.
+		if e.IsDir() {
 			names = append(names, n)
 		}
 	}

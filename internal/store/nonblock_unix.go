@@ -4,4 +4,7 @@ package store
 
 import "syscall"
 
-const syscallNonblock = syscall.O_NONBLOCK
+const (
+	syscallNonblock = syscall.O_NONBLOCK
+	syscallNoFollow = syscall.O_NOFOLLOW
+)

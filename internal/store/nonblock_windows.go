@@ -3,3 +3,5 @@
 package store
 
 const syscallNonblock = 0
+
+const syscallNoFollow = 0

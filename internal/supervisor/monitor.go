@@ -60,7 +60,7 @@ func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
 		if n == "stderr" {
 			path, label = filepath.Join(dir, store.StderrLog), "STDERR"
 		}
-		f, _ := os.Open(path) // nil on failure: that stream is then not followed
+		f, _ := store.OpenJobFile(path, os.O_RDONLY, 0) // nil on failure: that stream is then not followed
 		fo.streams[i] = &logStream{name: n, label: label, tag: " [" + label + "] ", f: f}
 	}
 	return fo
@@ -302,7 +302,7 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 // be written when the job fills the disk.
 func (s *supervisor) makeReserve() {
 	p := filepath.Join(s.dir, store.ReserveFile)
-	if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
+	if f, err := store.OpenJobFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
 		if _, err := f.Write(make([]byte, 64<<10)); err == nil {
 			s.reserve = p
 		}

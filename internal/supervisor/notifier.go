@@ -53,7 +53,7 @@ func newNotifier(s *supervisor) *notifier {
 func (n *notifier) refresh() {
 	n.stale.Store(false)
 	n.timer.Reset(configMaxAge)
-	fi, err := os.Stat(n.metaPath)
+	fi, err := os.Lstat(n.metaPath)
 	if err != nil {
 		return // keep the configuration we have
 	}

@@ -43,7 +43,10 @@ func Main(args []string, stdin io.Reader, stdout *os.File) int {
 		return 1
 	}
 	dir := store.Dir(root, id)
-	if fi, err := os.Stat(filepath.Join(dir, store.StateFile)); err != nil || !fi.Mode().IsRegular() {
+	if store.CheckJobDir(dir) != nil {
+		return 1
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, store.StateFile)); err != nil || !fi.Mode().IsRegular() {
 		return 1
 	}
 	// A write to the launcher's pipe after it went away must not kill us
@@ -247,19 +250,15 @@ func (s *supervisor) openStdin() (*os.File, error) {
 	if s.meta.StdinFile == "" {
 		return os.Open(os.DevNull)
 	}
-	f, err := os.Open(filepath.Join(s.dir, store.StdinFile))
+	f, err := store.OpenJobFile(filepath.Join(s.dir, store.StdinFile), os.O_RDONLY, 0)
 	if err != nil {
 		return nil, launchFailed("stdin file: %s", reason(err))
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, launchFailed("stdin file: not a regular file")
 	}
 	return f, nil
 }
 
 func openAppend(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	return store.OpenJobFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 }
 
 // BuildArgv applies the launch modes of SPEC §3.3.

@@ -20,15 +20,20 @@ type Stream struct {
 // unreadable or non-regular file yields the zero Stream. tailLines 0 means no
 // line limit. Negative arguments are treated as 0.
 func File(path string, tailLines int, maxBytes int64) Stream {
-	// Stat first so that opening a FIFO or device never blocks.
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+	// Lstat first: a FIFO, device or symbolic link is not a log. The open
+	// then neither follows a link nor blocks on a FIFO swapped in meanwhile
+	// (a log is job data anyone with access to the root can shape).
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
 		return Stream{}
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		return Stream{}
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return Stream{}
+	}
 	maxBytes = max(maxBytes, 0)
 	var buf []byte
 	// A concurrent truncation (restart) can shrink the file between fstat and

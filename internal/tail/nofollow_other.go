@@ -1,0 +1,5 @@
+//go:build !unix
+
+package tail
+
+const noFollow = 0
