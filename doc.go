@@ -54,6 +54,14 @@
 // atomically (temporary file, fsync, rename); a job directory appears
 // atomically by renaming a complete staging directory.
 //
+// Job names (SPEC §11.6) are indexed in <root>/.names/: for a name N,
+// N.ids lists the ids of the jobs created with that name (oldest first) and
+// N.lock is the flock under which they are created. "@N" reads N.ids and
+// the listed jobs' meta.json only, newest first, skipping jobs that no
+// longer exist; [Manager.Run] with Ensure looks up and creates under the
+// lock, so concurrent callers create one job. Like every entry whose name
+// starts with '.', the directory is ignored by list, gc and delete.
+//
 // # Error codes
 //
 // Every failure is an [*Error] with a stable [Code]: job_not_found,
