@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,12 @@ type AutoGCOptions struct {
 	ScanLimit    int           // root entries examined; ≤ 0 = the default, 200
 	DeleteLimit  int           // jobs deleted at most; ≤ 0 = none (config gc.delete_limit = 0)
 	JustLaunched string        // never a candidate
+	// MaxJobs and MaxBytes are the caps of config gc.max_jobs and
+	// gc.max_bytes (0 = no cap), applied after the age pass as gc
+	// --max-jobs/--max-bytes apply them, within DeleteLimit. A count or a
+	// size is a property of the whole root, so when a cap is set every job
+	// is examined (ScanLimit bounds the age pass only).
+	MaxJobs, MaxBytes int64
 }
 
 // Defaults of AutoGCOptions (SPEC §8).
@@ -38,6 +45,8 @@ const autoGCBatch = 1024
 // never waited for). It ignores all errors and reports nothing. Zero fields
 // OlderThan and ScanLimit take their defaults; DeleteLimit ≤ 0 deletes
 // nothing, so callers pass the configured limit (config.Default has 20).
+// Then, when MaxJobs or MaxBytes is set, it deletes the oldest terminal
+// jobs beyond those caps (SPEC §3.12 since v1.1), still within DeleteLimit.
 // Serve and MCP call it in the background, at most one at a time.
 func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 	if o.OlderThan <= 0 {
@@ -54,7 +63,7 @@ func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 	deleted := 0
 	for _, name := range names {
 		if deleted >= o.DeleteLimit || ctx.Err() != nil {
-			return
+			break
 		}
 		dir := filepath.Join(m.root, name)
 		if strings.HasPrefix(name, ".new-") {
@@ -66,6 +75,32 @@ func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 		}
 		if m.autoGCOne(dir, now, o.OlderThan) {
 			deleted++
+		}
+	}
+	if deleted < o.DeleteLimit && ctx.Err() == nil {
+		m.autoGCCaps(ctx, o, o.DeleteLimit-deleted)
+	}
+}
+
+// autoGCCaps deletes at most budget of the oldest terminal jobs beyond the
+// MaxJobs and MaxBytes caps, with gc's ordering and locking (applyCaps,
+// gcCandidate).
+func (m *Manager) autoGCCaps(ctx context.Context, o AutoGCOptions, budget int) {
+	if o.MaxJobs <= 0 && o.MaxBytes <= 0 {
+		return
+	}
+	names, err := store.JobNames(m.root)
+	if err != nil || o.MaxBytes <= 0 && int64(len(names)) <= o.MaxJobs {
+		return // no more jobs of any state than the count cap allows
+	}
+	slices.Sort(names)
+	jobs := m.examineJobs(ctx, names, math.MaxInt64, "", o.MaxBytes > 0)
+	for _, g := range applyCaps(jobs, o.MaxJobs, o.MaxBytes, o.JustLaunched) {
+		if budget <= 0 || ctx.Err() != nil {
+			return
+		}
+		if m.gcCandidate(g, false).Action == ActionDeleted {
+			budget--
 		}
 	}
 }

@@ -88,36 +88,8 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 		m.removeStaleStaging()
 	}
 	slices.Sort(names)
-	now := m.now()
-	jobs := make([]gcJob, len(names))
-	parallel(len(names), func(i int) {
-		j := jobRef{id: names[i], dir: store.Dir(m.root, names[i])}
-		g := &jobs[i]
-		g.id, g.dir, g.bytes = j.id, j.dir, -1
-		st, err := store.ReadState(j.dir)
-		if err != nil {
-			g.state, g.reason = StateUnknown, reasonStateUnreadable
-		} else {
-			st = m.reconcile(ctx, j, st, false)
-			g.state, g.ts = State(st.Job.Status), gcTimestamp(st)
-			switch {
-			case g.state == StateRunning:
-				g.reason = reasonRunning
-			case !g.state.Terminal():
-				g.reason = reasonNonTerminal
-			case g.ts.IsZero() || now.Sub(g.ts) <= o.OlderThan:
-				g.reason = reasonTooRecent
-			default:
-				g.reason, g.cand = "older_than_"+o.OlderThanRaw, true
-			}
-		}
-		// The size cap needs the size of every job directory, running
-		// ones included; otherwise only candidates are measured.
-		if o.MaxBytes > 0 || g.cand {
-			g.bytes = dirBytes(j.dir)
-		}
-	})
-	applyCaps(jobs, o.MaxJobs, o.MaxBytes)
+	jobs := m.examineJobs(ctx, names, o.OlderThan, o.OlderThanRaw, o.MaxBytes > 0)
+	applyCaps(jobs, o.MaxJobs, o.MaxBytes, "")
 
 	res.Jobs = make([]GCEntry, len(jobs))
 	parallel(len(jobs), func(i int) {
@@ -142,22 +114,65 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 	return res, nil
 }
 
+// examineJobs reads and reconciles the jobs named (sorted), classifying
+// each as gc's age pass does: a candidate when terminal and its gc
+// timestamp is strictly older than olderThan, else skipped with its reason.
+// Candidates are measured; with measureAll (a size cap) every job is.
+func (m *Manager) examineJobs(ctx context.Context, names []string, olderThan time.Duration, olderThanRaw string, measureAll bool) []gcJob {
+	now := m.now()
+	jobs := make([]gcJob, len(names))
+	parallel(len(names), func(i int) {
+		j := jobRef{id: names[i], dir: store.Dir(m.root, names[i])}
+		g := &jobs[i]
+		g.id, g.dir, g.bytes = j.id, j.dir, -1
+		st, err := store.ReadState(j.dir)
+		if err != nil {
+			g.state, g.reason = StateUnknown, reasonStateUnreadable
+		} else {
+			st = m.reconcile(ctx, j, st, false)
+			g.state, g.ts = State(st.Job.Status), gcTimestamp(st)
+			switch {
+			case g.state == StateRunning:
+				g.reason = reasonRunning
+			case !g.state.Terminal():
+				g.reason = reasonNonTerminal
+			case g.ts.IsZero() || now.Sub(g.ts) <= olderThan:
+				g.reason = reasonTooRecent
+			default:
+				g.reason, g.cand = "older_than_"+olderThanRaw, true
+			}
+		}
+		// The size cap needs the size of every job directory, running
+		// ones included; otherwise only candidates are measured.
+		if measureAll || g.cand {
+			g.bytes = dirBytes(j.dir)
+		}
+	})
+	return jobs
+}
+
 // applyCaps marks further candidates, oldest first (gc timestamp, then id),
 // treating the age candidates as already gone: first while more than
 // maxJobs terminal jobs remain, then while the root's total size exceeds
-// maxBytes.
-func applyCaps(jobs []gcJob, maxJobs, maxBytes int64) {
+// maxBytes. The job named keep (automatic GC's just-launched job) counts
+// towards both caps but is never taken. It returns the jobs it marked, in
+// the order it marked them (oldest first).
+func applyCaps(jobs []gcJob, maxJobs, maxBytes int64, keep string) []*gcJob {
 	if maxJobs <= 0 && maxBytes <= 0 {
-		return
+		return nil
 	}
 	var remaining []*gcJob
-	var total int64
+	var total, kept int64
 	for i := range jobs {
 		g := &jobs[i]
 		if !g.cand && g.bytes > 0 {
 			total += g.bytes
 		}
 		if !g.cand && g.state.Terminal() {
+			if g.id == keep {
+				kept++
+				continue
+			}
 			remaining = append(remaining, g)
 		}
 	}
@@ -175,15 +190,17 @@ func applyCaps(jobs []gcJob, maxJobs, maxBytes int64) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
+	var taken []*gcJob
 	take := func(g *gcJob, reason string) {
 		g.cand, g.reason = true, reason
 		if g.bytes < 0 {
 			g.bytes = dirBytes(g.dir)
 		}
 		total -= g.bytes
+		taken = append(taken, g)
 	}
 	if maxJobs > 0 {
-		for int64(len(remaining)) > maxJobs {
+		for int64(len(remaining))+kept > maxJobs && len(remaining) > 0 {
 			take(remaining[0], reasonMaxJobs)
 			remaining = remaining[1:]
 		}
@@ -194,6 +211,7 @@ func applyCaps(jobs []gcJob, maxJobs, maxBytes int64) {
 			remaining = remaining[1:]
 		}
 	}
+	return taken
 }
 
 // gcCandidate locks a candidate without waiting, re-checks it under the lock

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -527,4 +529,59 @@ func TestAutoGCBounds(t *testing.T) {
 	if len(names) != 1 || names[0] != gcID(31) {
 		t.Fatalf("left %v, want only the created job", names)
 	}
+}
+
+// TestAutoGCCaps: config gc.max_jobs and gc.max_bytes apply to automatic GC
+// as gc --max-jobs/--max-bytes do — oldest terminal jobs first (gc
+// timestamp, then id), within the delete limit, never the just-launched
+// job (issue #14: they were silently ignored).
+func TestAutoGCCaps(t *testing.T) {
+	ctx := context.Background()
+	m, _ := gcManager(t)
+	root := m.Root()
+	finished := map[int]string{1: "2020-01-05", 2: "2020-01-04", 3: "2020-01-01", 4: "2020-01-02", 5: "2020-01-03", 6: "2020-01-06"}
+	size := map[int]int64{}
+	for n, day := range finished {
+		size[n] = writeGCJob(t, root, gcJob{id: gcID(n), status: "exited", finished: day + "T00:00:00Z"})
+	}
+	size[7] = writeGCJob(t, root, gcJob{id: gcID(7), status: "created"})
+	left := func(want ...int) {
+		t.Helper()
+		var ids []string
+		for _, n := range want {
+			ids = append(ids, gcID(n))
+		}
+		if names, _ := store.JobNames(root); !reflect.DeepEqual(sorted(names), ids) {
+			t.Fatalf("jobs left %v, want %v", sorted(names), ids)
+		}
+	}
+	never := 100000 * 24 * time.Hour // the age pass deletes nothing
+	// Six terminal jobs, max_jobs 2, two deletions allowed: the two oldest
+	// by finished_at (3, then 4) go, whatever their ids.
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, DeleteLimit: 2, MaxJobs: 2, JustLaunched: gcID(6)})
+	left(1, 2, 5, 6, 7)
+	// The rest down to two terminal jobs; the just-launched one counts but
+	// stays, the created one does not count.
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, DeleteLimit: 20, MaxJobs: 2, JustLaunched: gcID(6)})
+	left(1, 6, 7)
+	// The count cap is met: nothing more goes.
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, DeleteLimit: 20, MaxJobs: 2})
+	left(1, 6, 7)
+
+	// max_bytes: oldest first until the root fits.
+	size[8] = writeGCJob(t, root, gcJob{id: gcID(8), status: "exited", finished: "2020-01-07T00:00:00Z", logBytes: 4000})
+	size[9] = writeGCJob(t, root, gcJob{id: gcID(9), status: "exited", finished: "2020-01-08T00:00:00Z", logBytes: 4000})
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, DeleteLimit: 20, MaxBytes: size[7] + size[9] + size[8] + size[6]})
+	left(6, 7, 8, 9)
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, DeleteLimit: 20, MaxBytes: size[7] + size[9]})
+	left(7, 9)
+	// Without a delete budget the caps delete nothing either.
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: never, ScanLimit: 200, MaxJobs: 0, MaxBytes: 1})
+	left(7, 9)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }

@@ -39,5 +39,8 @@ func autoGCOptions(cfg config.Config) *agentexec.AutoGCOptions {
 		// every terminal job is old enough.
 		olderThan = time.Nanosecond
 	}
-	return &agentexec.AutoGCOptions{OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit}
+	return &agentexec.AutoGCOptions{
+		OlderThan: olderThan, ScanLimit: cfg.GCScanLimit, DeleteLimit: cfg.GCDeleteLimit,
+		MaxJobs: cfg.GCMaxJobs, MaxBytes: cfg.GCMaxBytes,
+	}
 }

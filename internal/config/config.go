@@ -43,6 +43,8 @@ type Config struct {
 	GCOlderThanRaw string        // gc.older_than as written, e.g. "30d"
 	GCScanLimit    int           // gc.scan_limit (≥ 1)
 	GCDeleteLimit  int           // gc.delete_limit (≥ 0)
+	GCMaxJobs      int64         // gc.max_jobs (≥ 0; 0 = no cap): automatic GC keeps at most this many terminal jobs
+	GCMaxBytes     int64         // gc.max_bytes (≥ 0; 0 = no cap): automatic GC keeps the root at most this large
 	NotifyTimeout  time.Duration // notify.timeout_ms, as a duration; may be duration.Never
 	StdinMaxBytes  int64         // stdin.max_bytes (≥ 0)
 	Path           string        // the file actually loaded; "" when only defaults apply

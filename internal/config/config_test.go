@@ -222,6 +222,12 @@ func TestLoadKeys(t *testing.T) {
 			func(c *config.Config) { c.GCOlderThan, c.GCOlderThanRaw = duration.Never, "18446744073709551615ms" }},
 		{"gc.scan_limit", "[gc]\nscan_limit = 1\n",
 			func(c *config.Config) { c.GCScanLimit = 1 }},
+		{"gc.max_jobs", "[gc]\nmax_jobs = 2\n",
+			func(c *config.Config) { c.GCMaxJobs = 2 }},
+		{"gc.max_bytes", "[gc]\nmax_bytes = 1048576\n",
+			func(c *config.Config) { c.GCMaxBytes = 1048576 }},
+		{"gc caps zero", "[gc]\nmax_jobs = 0\nmax_bytes = 0\n",
+			func(c *config.Config) {}},
 		{"gc.delete_limit zero", "[gc]\ndelete_limit = 0\n",
 			func(c *config.Config) { c.GCDeleteLimit = 0 }},
 		{"notify.timeout_ms", "[notify]\ntimeout_ms = 10000\n",
@@ -293,6 +299,12 @@ func TestLoadErrors(t *testing.T) {
 		{"gc.scan_limit float", "[gc]\nscan_limit = 200.0\n", 2, "gc.scan_limit", "expected an integer, found float"},
 		{"gc.delete_limit negative", "[gc]\ndelete_limit = -1\n", 2, "gc.delete_limit", "must be at least 0, found -1"},
 		{"gc.delete_limit string", "[gc]\ndelete_limit = \"20\"\n", 2, "gc.delete_limit", "expected an integer, found string"},
+		// Issue #14: the caps were silently ignored, wrong types included.
+		{"gc.max_jobs string", "[gc]\nmax_jobs = \"x\"\n", 2, "gc.max_jobs", "expected an integer, found string"},
+		{"gc.max_jobs negative", "[gc]\nauto = true\nmax_jobs = -1\n", 3, "gc.max_jobs", "must be at least 0, found -1"},
+		{"gc.max_jobs float", "[gc]\nmax_jobs = 2.5\n", 2, "gc.max_jobs", "expected an integer, found float"},
+		{"gc.max_bytes string", "[gc]\nmax_bytes = \"1MiB\"\n", 2, "gc.max_bytes", "expected an integer, found string"},
+		{"gc.max_bytes negative", "[gc]\nmax_bytes = -5\n", 2, "gc.max_bytes", "must be at least 0, found -5"},
 		{"notify.timeout_ms zero", "[notify]\ntimeout_ms = 0\n", 2, "notify.timeout_ms", "must be at least 1"},
 		{"notify.timeout_ms string", "[notify]\ntimeout_ms = \"30s\"\n", 2, "notify.timeout_ms", "expected an integer, found string"},
 		{"stdin.max_bytes negative", "[stdin]\nmax_bytes = -5\n", 2, "stdin.max_bytes", "must be at least 0, found -5"},
@@ -419,7 +431,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		if len(c.ShellUnix) == 0 || len(c.ShellWindows) == 0 || c.GCScanLimit < 1 || c.GCDeleteLimit < 0 ||
-			c.NotifyTimeout < time.Millisecond || c.StdinMaxBytes < 0 || c.GCOlderThan < 0 {
+			c.NotifyTimeout < time.Millisecond || c.StdinMaxBytes < 0 || c.GCOlderThan < 0 || c.GCMaxJobs < 0 || c.GCMaxBytes < 0 {
 			t.Fatalf("accepted invalid config %+v", c)
 		}
 	})

@@ -60,6 +60,12 @@ func parse(path string, data []byte) (Config, error) {
 		if v, ok := gc["delete_limit"]; ok {
 			c.GCDeleteLimit = toInt(p.integer("gc", "delete_limit", v, 0))
 		}
+		if v, ok := gc["max_jobs"]; ok {
+			c.GCMaxJobs = p.integer("gc", "max_jobs", v, 0)
+		}
+		if v, ok := gc["max_bytes"]; ok {
+			c.GCMaxBytes = p.integer("gc", "max_bytes", v, 0)
+		}
 	}
 	if notify, ok := p.section("notify"); ok {
 		if v, ok := notify["timeout_ms"]; ok {
