@@ -3,7 +3,6 @@ package agentexec
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -64,15 +63,15 @@ func (m *Manager) eachNamed(name string, f func(namedJob) bool) error {
 	}
 	for i := len(ids) - 1; i >= 0; i-- {
 		j := jobRef{id: ids[i], dir: store.Dir(m.root, ids[i])}
-		if fi, err := os.Stat(j.dir); err != nil || !fi.IsDir() {
-			continue // deleted, gc'ed, or not yet committed
+		if store.CheckJobDir(j.dir) != nil {
+			continue // deleted, gc'ed, not yet committed, or a planted link
 		}
 		meta, err := store.ReadMeta(j.dir)
 		if err == nil && meta.Name != name {
 			continue
 		}
 		if err != nil {
-			if _, serr := os.Stat(j.dir); serr != nil {
+			if store.CheckJobDir(j.dir) != nil {
 				continue // removed while we looked
 			}
 			meta = nil

@@ -297,3 +297,43 @@ func openTestManagerAt(t *testing.T, root, cwd string) *agentexec.Manager {
 	})
 	return m
 }
+
+// TestNameIndexRefusesLinks: a symbolic link planted where a named job's
+// directory was is not that job, and a link in place of the names
+// directory is refused rather than followed.
+func TestNameIndexRefusesLinks(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	victim := runNamed(t, m, "v", false, agentexec.JobSpec{Command: []string{"true"}})
+	other := runNamed(t, m, "other", false, agentexec.JobSpec{Command: []string{"true"}})
+	for _, id := range []string{victim.JobID, other.JobID} {
+		if _, err := m.Wait(ctx, id, agentexec.WaitOptions{Forever: true, Poll: 50 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(m.Root(), victim.JobID)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(m.Root(), other.JobID), dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Status(ctx, "@v"); !errors.Is(err, agentexec.ErrJobNotFound) {
+		t.Fatalf("@v through a planted link: %v", err)
+	}
+	names := filepath.Join(m.Root(), ".names")
+	elsewhere := t.TempDir()
+	if err := os.RemoveAll(names); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, names); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.Run(ctx, agentexec.RunRequest{Spec: agentexec.JobSpec{Command: []string{"true"}, Name: "x"}, Observe: noWait()})
+	if err == nil || agentexec.AsError(err).Code != agentexec.CodeInternal {
+		t.Fatalf("run --name with .names a link: %v", err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Fatalf("wrote through the link: %v", ents)
+	}
+}

@@ -61,11 +61,15 @@ func LockName(ctx context.Context, root, name string, max time.Duration) (*Lock,
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
+	// A symbolic link in its place would move the index elsewhere.
+	if err := CheckJobDir(dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, name+nameLockSuffix)
 	deadline := time.Now().Add(max)
 	delay := time.Millisecond
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := OpenJobFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open name lock: %w", err)
 		}
@@ -94,6 +98,12 @@ func LockName(ctx context.Context, root, name string, max time.Duration) (*Lock,
 // NameIDs returns the ids recorded for name, oldest first. A missing index
 // yields none. Entries that are not valid ids are skipped.
 func NameIDs(root, name string) ([]string, error) {
+	if err := CheckJobDir(filepath.Join(root, NamesDir)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
 	data, err := readBounded(nameIndexPath(root, name), maxNameIndex)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -123,7 +133,7 @@ func AddNameID(root, name, id string) error {
 		if old == id {
 			continue
 		}
-		if fi, err := os.Stat(Dir(root, old)); err == nil && fi.IsDir() {
+		if CheckJobDir(Dir(root, old)) == nil {
 			b.WriteString(old)
 			b.WriteByte('\n')
 		}
@@ -133,10 +143,10 @@ func AddNameID(root, name, id string) error {
 	return WriteFileAtomic(nameIndexPath(root, name), b.Bytes())
 }
 
-// readBounded reads a regular file of at most limit bytes without blocking
-// on a FIFO put in its place.
+// readBounded reads a regular file of at most limit bytes, as job files are
+// read (no symbolic link, no blocking on a FIFO put in its place).
 func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscallNonblock, 0)
+	f, err := OpenJobFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +154,6 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(path))
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s is larger than %d bytes", filepath.Base(path), limit)
