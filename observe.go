@@ -25,17 +25,41 @@ type ObserveOptions struct {
 	Forever bool
 	// Poll is the fallback re-check interval (minimum 10 ms).
 	Poll time.Duration
-	// TailLines (0 = no limit) and MaxBytes bound the snapshots.
+	// TailLines (0 = no limit) and MaxBytes bound the snapshots; MaxBytes
+	// is clamped to MaxExcerptBytes.
 	TailLines int
 	MaxBytes  int64
+	// Settle ends the snapshot wait early once output exists and no new
+	// byte has arrived for this long (SPEC §11.8); 0 waits the whole
+	// SnapshotAfter unless the job ends (the v0.1.18 behaviour).
+	Settle time.Duration
+	// Render selects how the snapshots' texts are presented.
+	Render Render
 }
+
+// DefaultSettle is the settle time of run, start, restart and MCP run.
+const DefaultSettle = 500 * time.Millisecond
 
 // DefaultObserve returns the CLI defaults for run.
 func DefaultObserve() ObserveOptions {
-	return ObserveOptions{SnapshotAfter: 10 * time.Second, Until: 30 * time.Second, Poll: 200 * time.Millisecond, TailLines: 50, MaxBytes: 65536}
+	return ObserveOptions{SnapshotAfter: 10 * time.Second, Until: 30 * time.Second, Poll: 200 * time.Millisecond, TailLines: 50, MaxBytes: 65536, Settle: DefaultSettle}
+}
+
+// validate rejects observation options no launch should start with.
+func (o *ObserveOptions) validate() error {
+	_, err := ParseRender(string(o.Render))
+	return err
+}
+
+// excerptOf is snapshotOf presented in mode r.
+func excerptOf(j jobRef, lines int, maxBytes int64, r Render) *Snapshot {
+	s := snapshotOf(j, lines, maxBytes)
+	s.render(r)
+	return s
 }
 
 func snapshotOf(j jobRef, lines int, maxBytes int64) *Snapshot {
+	maxBytes = clampExcerpt(maxBytes)
 	o := tail.File(j.stdoutPath(), lines, maxBytes)
 	e := tail.File(j.stderrPath(), lines, maxBytes)
 	return &Snapshot{
@@ -61,7 +85,7 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 	}
 	if d > 0 {
 		observed = true
-		if _, err = m.waitState(ctx, j, t0.Add(d), o.Poll); err != nil {
+		if _, err = m.waitSettled(ctx, j, t0.Add(d), o.Poll, o.Settle); err != nil {
 			return nil, err
 		}
 		// Read the state first, then the output, so a terminal state
@@ -69,7 +93,7 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 		if st, err = m.readReconciled(ctx, j, false); err != nil {
 			return nil, err
 		}
-		res.Snapshot = snapshotOf(j, o.TailLines, o.MaxBytes)
+		res.Snapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
 	}
 	if o.Wait {
 		observed = true
@@ -82,7 +106,10 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 			return nil, err
 		}
 		if store.Terminal(st.Job.Status) {
-			res.FinalSnapshot = snapshotOf(j, o.TailLines, o.MaxBytes)
+			res.FinalSnapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
+		} else {
+			// The deadline passed: show the output so far (SPEC §11.8).
+			res.Snapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
 		}
 	}
 	if st == nil {
@@ -123,6 +150,9 @@ func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error
 	began := req.Began
 	if began.IsZero() {
 		began = time.Now()
+	}
+	if err := req.Observe.validate(); err != nil {
+		return nil, err
 	}
 	unlockName, reuse, err := m.claimName(ctx, &req.Spec, req.Ensure)
 	if err != nil {
@@ -188,6 +218,9 @@ func (m *Manager) lockJob(ctx context.Context, j jobRef) (*store.Lock, error) {
 // Start launches a created job and observes it.
 func (m *Manager) Start(ctx context.Context, id string, o ObserveOptions) (*LaunchResult, error) {
 	began := time.Now()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	j, err := m.resolve(id)
 	if err != nil {
 		return nil, err

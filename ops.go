@@ -41,20 +41,25 @@ func startedAt(st *store.State) string {
 	return st.Job.StartedAt
 }
 
-// TailOptions bound a tail: lines (0 = no limit) and bytes per stream.
+// TailOptions bound a tail: lines (0 = no limit) and bytes per stream
+// (clamped to MaxExcerptBytes), and select how it is presented.
 type TailOptions struct {
 	TailLines int
 	MaxBytes  int64
+	Render    Render
 }
 
 // Tail returns the last lines of a job's stdout and stderr, reading at most
 // MaxBytes from the end of each file.
 func (m *Manager) Tail(ctx context.Context, id string, o TailOptions) (*TailResult, error) {
+	if _, err := ParseRender(string(o.Render)); err != nil {
+		return nil, err
+	}
 	j, err := m.resolve(id)
 	if err != nil {
 		return nil, err
 	}
-	s := snapshotOf(j, o.TailLines, o.MaxBytes)
+	s := excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
 	return &TailResult{
 		JobID: j.id, StdoutTail: s.StdoutTail, StderrTail: s.StderrTail, Truncated: s.Truncated, Encoding: Encoding,
 		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
@@ -69,13 +74,17 @@ type WaitOptions struct {
 	Forever   bool
 	Poll      time.Duration // fallback re-check interval
 	TailLines int
-	MaxBytes  int64
+	MaxBytes  int64 // clamped to MaxExcerptBytes
+	Render    Render
 }
 
 // Wait blocks until the job is terminal or the deadline passes, then reports
 // the state and the output tails. Cancelling ctx abandons the wait (the job
 // is unaffected) and returns ctx.Err().
 func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResult, error) {
+	if _, err := ParseRender(string(o.Render)); err != nil {
+		return nil, err
+	}
 	j, err := m.resolve(id)
 	if err != nil {
 		return nil, err
@@ -92,7 +101,7 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 	return &WaitResult{
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, FinishedAt: oc.finishedAt, Signal: oc.signal,
 		DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
-		Snapshot: *snapshotOf(j, o.TailLines, o.MaxBytes),
+		Snapshot: *excerptOf(j, o.TailLines, o.MaxBytes, o.Render),
 	}, nil
 }
 

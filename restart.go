@@ -40,6 +40,9 @@ func (m *Manager) Restart(ctx context.Context, id string, o RestartOptions) (*La
 	if err != nil {
 		return nil, err
 	}
+	if err := o.Observe.validate(); err != nil {
+		return nil, err
+	}
 	j, err := m.resolve(id)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,10 @@ type JobSpec struct {
 	// Stdin is the job input when HasStdin is set (stored as stdin.bin).
 	Stdin    []byte
 	HasStdin bool
+	// AgentEnv adds the agent environment (NO_COLOR=1, TERM=dumb,
+	// PAGER=cat, GIT_PAGER=cat, GIT_TERMINAL_PROMPT=0) unless Env or an
+	// env file sets the key (SPEC §11.8). Stored with the job.
+	AgentEnv bool
 	// StdinMaxBytes overrides Options.StdinMaxBytes when non-zero
 	// (negative: no input allowed).
 	StdinMaxBytes int64
@@ -139,6 +143,7 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		ProgressEveryMS: spec.ProgressEvery.Milliseconds(),
 		ShellWrapper:    append([]string(nil), wrapper...),
 		Name:            spec.Name,
+		AgentEnv:        spec.AgentEnv,
 	}
 	masked := map[string]bool{}
 	for _, k := range spec.Mask {

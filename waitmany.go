@@ -24,12 +24,13 @@ type WaitManyOptions struct {
 	// Any returns as soon as one job is terminal; otherwise the wait lasts
 	// until every job is (or the deadline passes).
 	Any bool
-	// Until, Forever, Poll, TailLines and MaxBytes are as for Wait.
+	// Until, Forever, Poll, TailLines, MaxBytes and Render are as for Wait.
 	Until     time.Duration
 	Forever   bool
 	Poll      time.Duration
 	TailLines int
 	MaxBytes  int64
+	Render    Render
 }
 
 // WaitManyResult is the payload of wait with several jobs (type
@@ -101,7 +102,7 @@ func (m *Manager) WaitMany(ctx context.Context, o WaitManyOptions) (*WaitManyRes
 	// would report it.
 	res := &WaitManyResult{Jobs: make([]WaitResult, 0, len(jobs)), AllTerminal: true}
 	for _, j := range jobs {
-		r, err := m.Wait(ctx, j.id, WaitOptions{Poll: o.Poll, TailLines: o.TailLines, MaxBytes: o.MaxBytes})
+		r, err := m.Wait(ctx, j.id, WaitOptions{Poll: o.Poll, TailLines: o.TailLines, MaxBytes: o.MaxBytes, Render: o.Render})
 		if err != nil {
 			return nil, err
 		}

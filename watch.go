@@ -2,6 +2,7 @@ package agentexec
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -38,7 +39,8 @@ func (m *Manager) sharedWatcher() *watcher {
 
 func (w *watcher) loop() {
 	for name := range w.fw.Events {
-		// state.json replaced in a job directory, or the directory removed.
+		// state.json replaced in a job directory, the directory removed,
+		// or a watched log written.
 		dir := name
 		if filepath.Base(name) == store.StateFile {
 			dir = filepath.Dir(name)
@@ -59,24 +61,32 @@ func (w *watcher) loop() {
 // callers rely on their polling fallback.
 func (w *watcher) subscribe(dir string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
+	return ch, w.subscribeTo(dir, watch.Replaced, ch)
+}
+
+// subscribeTo makes ch receive a token (never blocking: give it a buffer of
+// one) whenever path changes in the way kind selects; for a Replaced
+// directory watch, when state.json in it is replaced. If the watch cannot
+// be added ch never fires and callers rely on their polling fallback.
+func (w *watcher) subscribeTo(path string, kind watch.Kind, ch chan struct{}) func() {
 	w.mu.Lock()
-	set := w.subs[dir]
+	set := w.subs[path]
 	if set == nil {
 		set = map[chan struct{}]struct{}{}
-		w.subs[dir] = set
+		w.subs[path] = set
 		if w.fw != nil {
-			w.fw.Add(dir, watch.Replaced)
+			w.fw.Add(path, kind)
 		}
 	}
 	set[ch] = struct{}{}
 	w.mu.Unlock()
-	return ch, func() {
+	return func() {
 		w.mu.Lock()
 		delete(set, ch)
 		if len(set) == 0 {
-			delete(w.subs, dir)
+			delete(w.subs, path)
 			if w.fw != nil {
-				w.fw.Remove(dir)
+				w.fw.Remove(path)
 			}
 		}
 		w.mu.Unlock()
@@ -97,11 +107,26 @@ const minPoll = 10 * time.Millisecond
 // It wakes on state.json changes and re-checks every poll as a fallback (this
 // also notices a supervisor that died without writing).
 func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, poll time.Duration) (*store.State, error) {
+	return m.waitSettled(ctx, j, deadline, poll, 0)
+}
+
+// waitSettled is waitState that also returns once the job's output has
+// settled (SPEC §11.8): at least one byte exists in its logs and none has
+// arrived for settle (0: never). Log growth wakes it through a watch on
+// both logs, so the end of a burst is seen within a few milliseconds.
+func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time, poll, settle time.Duration) (*store.State, error) {
 	if poll < minPoll {
 		poll = minPoll
 	}
-	ch, cancel := m.sharedWatcher().subscribe(j.dir)
+	w := m.sharedWatcher()
+	ch, cancel := w.subscribe(j.dir)
 	defer cancel()
+	var out *settler
+	if settle > 0 {
+		out = &settler{quiet: settle, size: -1, grew: make(chan struct{}, 1)}
+		defer w.subscribeTo(j.stdoutPath(), watch.Modified, out.grew)()
+		defer w.subscribeTo(j.stderrPath(), watch.Modified, out.grew)()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	// Wake when the supervisor process exits too (pidfd), so a lost
@@ -137,6 +162,15 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 			}
 			wait = min(wait, left)
 		}
+		var grew <-chan struct{}
+		if out != nil {
+			left, settled := out.check(j)
+			if settled {
+				return st, nil
+			}
+			wait = min(wait, left)
+			grew = out.listen()
+		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
@@ -145,7 +179,70 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 			timer.Stop() // Go ≥1.23: no stale tick after Stop
 		case <-supGone:
 			timer.Stop()
+		case <-grew:
+			timer.Stop()
+			out.heard()
 		case <-timer.C:
 		}
 	}
+}
+
+// settler tracks whether a job's output has settled: some exists and its
+// size has not changed for quiet.
+type settler struct {
+	quiet  time.Duration
+	size   int64     // total size of both logs at the last check; -1 before the first
+	grewAt time.Time // when a check first saw the current size
+	grew   chan struct{}
+	// mutedUntil spaces out wake-ups while a job writes continuously:
+	// growth notifications are not listened to before it, and the next
+	// check (at that time) sees whatever arrived meanwhile.
+	mutedUntil time.Time
+}
+
+// check stats the logs and reports whether the output has settled, or how
+// long until the next check is due.
+func (s *settler) check(j jobRef) (time.Duration, bool) {
+	now := time.Now()
+	if size := logSize(j.stdoutPath()) + logSize(j.stderrPath()); size != s.size {
+		s.size, s.grewAt = size, now
+	}
+	if s.size <= 0 {
+		return s.untilUnmuted(now, time.Hour), false
+	}
+	left := s.quiet - now.Sub(s.grewAt)
+	if left <= 0 {
+		return 0, true
+	}
+	return s.untilUnmuted(now, left), false
+}
+
+func (s *settler) untilUnmuted(now time.Time, d time.Duration) time.Duration {
+	if m := s.mutedUntil.Sub(now); m > 0 {
+		return min(d, m)
+	}
+	return d
+}
+
+// listen returns the growth channel, or nil while muted.
+func (s *settler) listen() <-chan struct{} {
+	if time.Now().Before(s.mutedUntil) {
+		return nil
+	}
+	return s.grew
+}
+
+// heard notes a growth notification and mutes the next ones for a tenth
+// of the quiet time (at least minPoll), which bounds both the wake-ups per
+// second and how late the end of the output can be noticed.
+func (s *settler) heard() {
+	s.mutedUntil = time.Now().Add(max(s.quiet/10, minPoll))
+}
+
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }

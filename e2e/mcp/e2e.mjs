@@ -69,8 +69,8 @@ async function main() {
       assert.ok(t.description, `${t.name}: description`);
     }
     const runProps = Object.keys(tools.find((t) => t.name === "run").inputSchema.properties).sort();
-    assert.deepEqual(runProps, ["command", "cwd", "env", "kill_after_ms", "max_bytes", "stdin", "stdin_file",
-      "tags", "tail_lines", "timeout_ms", "until_ms"], "run properties");
+    assert.deepEqual(runProps, ["agent_env", "command", "cwd", "env", "ensure", "kill_after_ms", "max_bytes", "name", "render",
+      "settle_ms", "stdin", "stdin_file", "tags", "tail_lines", "timeout_ms", "until_ms"], "run properties");
     log("tools:", names.join(", "));
 
     const run = await call(client, "run", { command: ["sh", "-c", "echo hi; sleep 1; echo done"], until_ms: 100 });

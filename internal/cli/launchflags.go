@@ -28,6 +28,7 @@ type defFlags struct {
 	noStdin                           bool
 	name                              string
 	ensure                            bool
+	agentEnv                          bool
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -60,6 +61,7 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	}
 	fs.StringVar(&d.name, "name", "", "name the job; @NAME then refers to the newest job called NAME")
 	fs.BoolVar(&d.ensure, "ensure", false, "with --name: return the created or running job of that name instead of starting another")
+	fs.BoolVar(&d.agentEnv, "agent-env", false, "add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat, GIT_TERMINAL_PROMPT=0 unless --env or an env file sets them")
 }
 
 // check applies the declared conflicts and the tag grammar (usage errors).
@@ -99,6 +101,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 		Command: command, Cwd: d.cwd, Env: d.env, EnvFiles: d.envFiles, NoInheritEnv: d.noInheritEnv,
 		Mask: d.mask, Tags: d.tags, Timeout: d.timeout, KillAfter: d.killAfter, ProgressEvery: d.progressEvery,
 		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes), Name: d.name,
+		AgentEnv: d.agentEnv,
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)
@@ -146,7 +149,7 @@ func (d *defFlags) prepare(a *app, cmd *cobra.Command, command []string, auto bo
 		d.stdinMaxBytes = cfg.StdinMaxBytes
 	}
 	spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
-	spec.Stdin, spec.HasStdin, err = a.readInput(d, cmd.Flags().Changed("stdin"), auto)
+	spec.Stdin, spec.HasStdin, err = a.readInput(d, cmd.Flags().Changed("stdin"), auto, cfg.StdinGrace)
 	return spec, cfg, err
 }
 
@@ -161,6 +164,8 @@ type obsFlags struct {
 	until         time.Duration
 	forever       bool
 	noAutoGC      bool
+	settle        time.Duration
+	render        string
 }
 
 func (o *obsFlags) register(fs *pflag.FlagSet, defaultUntil time.Duration) {
@@ -173,6 +178,15 @@ func (o *obsFlags) register(fs *pflag.FlagSet, defaultUntil time.Duration) {
 	addDuration(fs, &o.until, "until", defaultUntil, "deadline for --wait")
 	fs.BoolVar(&o.forever, "forever", false, "with --wait: no deadline")
 	fs.BoolVar(&o.noAutoGC, "no-auto-gc", false, "skip the automatic cleanup after the launch")
+	addDuration(fs, &o.settle, "settle", agentexec.DefaultSettle, "end the snapshot wait once output has been quiet this long; 0 = wait the whole --snapshot-after")
+	addRender(fs, &o.render)
+}
+
+// addRender registers --render on every command that returns excerpts.
+func addRender(fs *pflag.FlagSet, r *string) {
+	*r = string(agentexec.RenderRaw)
+	fs.Var(enumValue{r, []string{string(agentexec.RenderRaw), string(agentexec.RenderTerminal)}}, "render",
+		"raw|terminal: terminal removes ANSI escapes, keeps the last \\r redraw of a line and cuts lines over 2000 bytes")
 }
 
 func (o *obsFlags) check(cmd *cobra.Command) error {
@@ -204,5 +218,7 @@ func (o *obsFlags) options(cmd *cobra.Command, untilDefaultForever bool) agentex
 		Poll:          o.poll,
 		TailLines:     int(o.tailLines),
 		MaxBytes:      o.maxBytes,
+		Settle:        o.settle,
+		Render:        agentexec.Render(o.render),
 	}
 }

@@ -32,6 +32,7 @@ func newStatusCmd(a *app) *cobra.Command {
 
 func newTailCmd(a *app) *cobra.Command {
 	var lines, maxBytes int64
+	var render string
 	cmd := &cobra.Command{
 		Use:   "tail [--tail-lines N] [--max-bytes N] <ID>",
 		Short: "Show the last lines of a job's stdout and stderr",
@@ -39,11 +40,12 @@ func newTailCmd(a *app) *cobra.Command {
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
 		return a.call("tail", nil, func(m *agentexec.Manager) (any, error) {
-			return m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes})
+			return m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render)})
 		})
 	})
 	addCount(cmd.Flags(), &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
 	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read from the end of each stream")
+	addRender(cmd.Flags(), &render)
 	return cmd
 }
 
@@ -53,6 +55,7 @@ func newWaitCmd(a *app) *cobra.Command {
 	var lines, maxBytes int64
 	var tags []string
 	var name string
+	var render string
 	cmd := &cobra.Command{
 		Use:   "wait [OPTIONS] <ID>... | --tag PATTERN | --name NAME",
 		Short: "Block until a job (or several) is terminal or a deadline passes",
@@ -92,7 +95,7 @@ several jobs the first non-zero in argument order).`,
 		}
 		defer m.Close()
 		if len(args) == 1 && len(tags) == 0 && name == "" {
-			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render)})
 			if err != nil {
 				return err
 			}
@@ -102,7 +105,7 @@ several jobs the first non-zero in argument order).`,
 			return a.respond("wait", res)
 		}
 		res, err := m.WaitMany(cmd.Context(), agentexec.WaitManyOptions{IDs: args, Tags: tags, Name: name, Any: anyJob,
-			Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes})
+			Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render)})
 		if err != nil {
 			return err
 		}
@@ -124,6 +127,7 @@ several jobs the first non-zero in argument order).`,
 	fs.StringArrayVar(&tags, "tag", nil, "wait for every job with a matching tag, e.g. ci or ci.* (repeatable, ANDed)")
 	fs.StringVar(&name, "name", "", "wait for every job called NAME")
 	fs.BoolVar(&exitCode, "exit-code", false, "exit with the job's exit code (128+n for signal n, 125 failed, 124 deadline)")
+	addRender(fs, &render)
 	return cmd
 }
 

@@ -10,14 +10,11 @@ import (
 	"github.com/agentexec/agentexec"
 )
 
-// pipeGrace is how long automatic forwarding waits for a pipe's first byte
-// or EOF: agent harnesses often hand commands a pipe that stays open and
-// silent, and reading it would hang the launch.
-const pipeGrace = 500 * time.Millisecond
-
 // readInput resolves the job input of run/create (SPEC §3.5). auto enables
-// the automatic forwarding of run.
-func (a *app) readInput(d *defFlags, explicitStdin bool, auto bool) (data []byte, has bool, err error) {
+// the automatic forwarding of run; grace ([stdin] grace_ms) is how long it
+// waits for a pipe's first byte or EOF: agent harnesses often hand commands
+// a pipe that stays open and silent, and every run would pay the wait.
+func (a *app) readInput(d *defFlags, explicitStdin bool, auto bool, grace time.Duration) (data []byte, has bool, err error) {
 	limit := d.stdinMaxBytes
 	switch {
 	case d.noStdin:
@@ -50,8 +47,8 @@ func (a *app) readInput(d *defFlags, explicitStdin bool, auto bool) (data []byte
 	case kindRegular:
 		data, err = readLimited(a.sys.Stdin, limit)
 	case kindPipe:
-		if !pipeReady(a.sys.Stdin, pipeGrace) {
-			a.logger().Warn("stdin is an open pipe with no data after 500ms; not forwarding it (use --stdin - to wait for it, or --no-stdin)")
+		if !pipeReady(a.sys.Stdin, grace) {
+			a.logger().Warn(fmt.Sprintf("stdin is an open pipe with no data after %dms; the job gets no input (use --stdin - to wait for the pipe, or --no-stdin to never read it)", grace.Milliseconds()))
 			return nil, false, nil
 		}
 		data, err = readLimited(a.sys.Stdin, limit)

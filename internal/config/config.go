@@ -31,6 +31,7 @@ const (
 	DefaultGCDeleteLimit  = 20
 	DefaultNotifyTimeout  = 30000 * time.Millisecond
 	DefaultStdinMaxBytes  = 64 << 20 // 67108864
+	DefaultStdinGrace     = 50 * time.Millisecond
 )
 
 // Config is the effective configuration: the built-in defaults overlaid with
@@ -47,6 +48,7 @@ type Config struct {
 	GCMaxBytes     int64         // gc.max_bytes (≥ 0; 0 = no cap): automatic GC keeps the root at most this large
 	NotifyTimeout  time.Duration // notify.timeout_ms, as a duration; may be duration.Never
 	StdinMaxBytes  int64         // stdin.max_bytes (≥ 0)
+	StdinGrace     time.Duration // stdin.grace_ms: how long run waits for a piped stdin's first byte
 	Path           string        // the file actually loaded; "" when only defaults apply
 }
 
@@ -63,6 +65,7 @@ func Default() Config {
 		GCDeleteLimit:  DefaultGCDeleteLimit,
 		NotifyTimeout:  DefaultNotifyTimeout,
 		StdinMaxBytes:  DefaultStdinMaxBytes,
+		StdinGrace:     DefaultStdinGrace,
 	}
 }
 

@@ -55,6 +55,7 @@ func TestDefault(t *testing.T) {
 		GCDeleteLimit:  20,
 		NotifyTimeout:  30000 * time.Millisecond,
 		StdinMaxBytes:  67108864,
+		StdinGrace:     50 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Default() = %+v\nwant %+v", c, want)
@@ -238,6 +239,10 @@ func TestLoadKeys(t *testing.T) {
 			func(c *config.Config) { c.StdinMaxBytes = 1024 }},
 		{"stdin.max_bytes zero", "[stdin]\nmax_bytes = 0\n",
 			func(c *config.Config) { c.StdinMaxBytes = 0 }},
+		{"stdin.grace_ms", "[stdin]\ngrace_ms = 500\n",
+			func(c *config.Config) { c.StdinGrace = 500 * time.Millisecond }},
+		{"stdin.grace_ms zero", "[stdin]\ngrace_ms = 0\n",
+			func(c *config.Config) { c.StdinGrace = 0 }},
 		{"dotted keys", "gc.auto = false\nstdin.max_bytes = 5\n",
 			func(c *config.Config) { c.GCAuto, c.StdinMaxBytes = false, 5 }},
 		{"inline table", "gc = { scan_limit = 50, delete_limit = 5 }\n",
@@ -309,6 +314,7 @@ func TestLoadErrors(t *testing.T) {
 		{"notify.timeout_ms string", "[notify]\ntimeout_ms = \"30s\"\n", 2, "notify.timeout_ms", "expected an integer, found string"},
 		{"stdin.max_bytes negative", "[stdin]\nmax_bytes = -5\n", 2, "stdin.max_bytes", "must be at least 0, found -5"},
 		{"stdin.max_bytes bool", "[stdin]\nmax_bytes = true\n", 2, "stdin.max_bytes", "found boolean"},
+		{"stdin.grace_ms negative", "[stdin]\ngrace_ms = -1\n", 2, "stdin.grace_ms", "must be at least 0, found -1"},
 		{"dotted key type error", "gc.auto = 1\n", 1, "gc.auto", "expected a boolean, found integer"},
 		{"inline table type error", "gc = { auto = 1 }\n", 1, "gc.auto", "expected a boolean, found integer"},
 		// Keys are checked in table order, so the first error is stable.
@@ -431,7 +437,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		if len(c.ShellUnix) == 0 || len(c.ShellWindows) == 0 || c.GCScanLimit < 1 || c.GCDeleteLimit < 0 ||
-			c.NotifyTimeout < time.Millisecond || c.StdinMaxBytes < 0 || c.GCOlderThan < 0 || c.GCMaxJobs < 0 || c.GCMaxBytes < 0 {
+			c.NotifyTimeout < time.Millisecond || c.StdinMaxBytes < 0 || c.StdinGrace < 0 || c.GCOlderThan < 0 || c.GCMaxJobs < 0 || c.GCMaxBytes < 0 {
 			t.Fatalf("accepted invalid config %+v", c)
 		}
 	})

@@ -81,6 +81,10 @@ func parse(path string, data []byte) (Config, error) {
 		if v, ok := stdin["max_bytes"]; ok {
 			c.StdinMaxBytes = p.integer("stdin", "max_bytes", v, 0)
 		}
+		if v, ok := stdin["grace_ms"]; ok {
+			ms := p.integer("stdin", "grace_ms", v, 0)
+			c.StdinGrace = time.Duration(min(ms, int64(duration.Never/time.Millisecond))) * time.Millisecond
+		}
 	}
 
 	if p.err != nil {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/agentexec/agentexec"
 )
@@ -90,11 +91,12 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	const uintWant = "a non-negative integer"
 	var (
 		command, tags                   []string
-		cwd, stdin, name                string
+		cwd, stdin, name, render        string
 		env                             map[string]string
-		wait, ensure                    bool
+		wait, ensure, agentEnv          bool
 		timeoutMS, killAfterMS, untilMS uint64
 		tailLines, maxBytes             uint64 = 50, 65536
+		settleMS                        uint64 = uint64(agentexec.DefaultSettle / time.Millisecond)
 		timeoutSecs                     float64
 	)
 	d := fieldDecoder{fields: fields}
@@ -115,6 +117,9 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	hasStdin := d.get("stdin", "a string", &stdin)
 	hasName := d.get("name", "a string", &name)
 	d.get("ensure", "a boolean", &ensure)
+	d.get("settle_ms", uintWant, &settleMS)
+	d.get("render", "a string", &render)
+	d.get("agent_env", "a boolean", &agentEnv)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -133,7 +138,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 		return req, invalidRequest("ensure requires name")
 	}
 	req.Ensure = ensure
-	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags, Name: name}
+	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags, Name: name, AgentEnv: agentEnv}
 	spec.Timeout, _ = millis(timeoutMS)
 	if hasTimeout {
 		spec.Timeout, _ = millis(secondsToMillis(timeoutSecs))
@@ -162,7 +167,11 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 		Poll:      pollInterval,
 		TailLines: int(min(tailLines, math.MaxInt)),
 		MaxBytes:  int64(min(maxBytes, math.MaxInt64)),
+		Render:    agentexec.Render(render),
 	}
+	// /exec has no snapshot delay of its own today; settle_ms applies to
+	// any observation phase it gains.
+	req.Observe.Settle, _ = millis(settleMS)
 	if hasUntil {
 		var never bool
 		req.Observe.Until, never = millis(untilMS)

@@ -27,7 +27,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, id string, _ []b
 	return writeOK(w, "status", res)
 }
 
-// GET /tail/{id}?tail_lines=50&max_bytes=65536
+// GET /tail/{id}?tail_lines=50&max_bytes=65536&render=raw
 func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
 	q := r.URL.Query()
 	lines, err := countParam(q, "tail_lines", 50)
@@ -38,18 +38,18 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byt
 	if err != nil {
 		return err
 	}
-	res, err := s.m.Tail(r.Context(), id, agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes})
+	res, err := s.m.Tail(r.Context(), id, agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(q.Get("render"))})
 	if err != nil {
 		return err
 	}
 	return writeOK(w, "tail", res)
 }
 
-// GET /wait/{id}?until_ms=&tail_lines=50&max_bytes=65536. Without until_ms
+// GET /wait/{id}?until_ms=&tail_lines=50&max_bytes=65536&render=raw. Without until_ms
 // the wait lasts until the job is terminal or the client goes away.
 func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
 	q := r.URL.Query()
-	o := agentexec.WaitOptions{Poll: pollInterval, Forever: true}
+	o := agentexec.WaitOptions{Poll: pollInterval, Forever: true, Render: agentexec.Render(q.Get("render"))}
 	if q.Has("until_ms") {
 		ms, err := uintParam(q, "until_ms")
 		if err != nil {

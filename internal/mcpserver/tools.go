@@ -36,24 +36,29 @@ const (
 "stdin":{"type":"string","description":"Literal text given to the job as its standard input. Without stdin or stdin_file the job's stdin is empty (/dev/null)."},
 "stdin_file":{"type":"string","description":"Path of a file whose content is copied now and given to the job as its standard input. Cannot be combined with stdin."},
 "until_ms":{"type":"integer","minimum":0,"default":10000,"description":"Wait up to this many milliseconds for the job to finish before returning; the call returns as soon as the job finishes, with its exit status and output snapshot. 0 = return at once without a snapshot. Capped by the server (55000 by default); a job still running afterwards keeps running: use wait."},
-"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."},
+"tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."},
+"settle_ms":{"type":"integer","minimum":0,"default":500,"description":"Return early once the job has printed something and then nothing new for this many milliseconds (e.g. a server's \"listening\" line), instead of waiting the whole until_ms. 0 = wait the whole until_ms unless the job finishes."},
+"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."},
 "name":{"type":"string","description":"Name for the job (1-64 letters, digits, '.', '_' or '-'). Any job_id argument accepts \"@NAME\" for the newest job of that name, so the id need not be remembered."},
-"ensure":{"type":"boolean","default":false,"description":"With name: if a job of that name is already created or running, return it (reused: true; command_differs: true when its command, cwd or env keys differ) instead of starting a second copy. Use it for dev servers and watchers."}}}`
+"ensure":{"type":"boolean","default":false,"description":"With name: if a job of that name is already created or running, return it (reused: true; command_differs: true when its command, cwd or env keys differ) instead of starting a second copy. Use it for dev servers and watchers."},
+"agent_env":{"type":"boolean","default":true,"description":"Add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat and GIT_TERMINAL_PROMPT=0 to the job's environment (unless env sets them), so tools print plain text and never wait for a pager or a password prompt."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
 
 	tailSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
-"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines returned per stream; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true."}}}`
+"tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines returned per stream; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true."},
+"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."}}}`
 
 	waitSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
 "until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds; returns as soon as the job finishes. Capped by the server (55000 by default). If the returned state is still running, call wait again. 0 = check once without waiting."},
-"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines of output returned per stream; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576)."}}}`
+"tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines of output returned per stream; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576)."},
+"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."}}}`
 
 	killSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
@@ -79,7 +84,7 @@ const (
 // Tool descriptions: what an agent reads to choose and call a tool.
 const (
 	runDescription = `Start a command as a detached background job and observe it for up to until_ms milliseconds (default 10000). ` +
-		`Returns as soon as the job finishes, or when until_ms passes with state "running"; the job keeps running either way and is never stopped by this server. ` +
+		`Returns as soon as the job finishes, once its output has settled (it printed something, then nothing new for settle_ms, default 500 — e.g. a server's "listening" line), or when until_ms passes, with state "running" in the last two cases; the job keeps running either way and is never stopped by this server. ` +
 		`The result has job_id, state (running, exited, killed, failed), exit_code when exited, and a snapshot of the last stdout/stderr lines (omitted when until_ms is 0). ` +
 		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed.`
 	statusDescription = `Current state of a job: state (created, running, exited, killed, failed), exit_code when exited, timestamps, and signal, duration_ms, timed_out or error when finished. Does not include output: use tail.`
@@ -217,13 +222,16 @@ type runInput struct {
 	MaxBytes    float64           `json:"max_bytes"`
 	Name        string            `json:"name"`
 	Ensure      bool              `json:"ensure"`
+	SettleMS    float64           `json:"settle_ms"`
+	Render      string            `json:"render"`
+	AgentEnv    bool              `json:"agent_env"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
 	spec := agentexec.JobSpec{
 		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
 		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
-		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name,
+		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name, AgentEnv: in.AgentEnv,
 	}
 	if given["name"] {
 		if err := agentexec.ValidateName(in.Name); err != nil {
@@ -262,6 +270,7 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 	obs := agentexec.ObserveOptions{
 		SnapshotAfter: d, NoWait: d == 0, Poll: pollInterval,
 		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+		Settle: millis(in.SettleMS), Render: agentexec.Render(in.Render),
 	}
 	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs, Ensure: in.Ensure})
 	if err != nil {
@@ -295,10 +304,11 @@ type tailInput struct {
 	JobID     string  `json:"job_id"`
 	TailLines float64 `json:"tail_lines"`
 	MaxBytes  float64 `json:"max_bytes"`
+	Render    string  `json:"render"`
 }
 
 func (s *server) tail(ctx context.Context, _ present, in tailInput) (string, any, error) {
-	res, err := s.m.Tail(ctx, in.JobID, agentexec.TailOptions{TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes)})
+	res, err := s.m.Tail(ctx, in.JobID, agentexec.TailOptions{TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render)})
 	return "tail", res, err
 }
 
@@ -307,12 +317,13 @@ type waitInput struct {
 	UntilMS   float64 `json:"until_ms"`
 	TailLines float64 `json:"tail_lines"`
 	MaxBytes  float64 `json:"max_bytes"`
+	Render    string  `json:"render"`
 }
 
 func (s *server) wait(ctx context.Context, given present, in waitInput) (string, any, error) {
 	res, err := s.m.Wait(ctx, in.JobID, agentexec.WaitOptions{
 		Until: s.until(given, in.UntilMS, 30*time.Second), Poll: pollInterval,
-		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render),
 	})
 	return "wait", res, err
 }

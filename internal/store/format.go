@@ -65,6 +65,8 @@ type Meta struct {
 	StdinFile       string        `json:"stdin_file,omitempty"`
 	// Name (added in v1.1) is the job's name (--name), addressed as "@name".
 	Name string `json:"name,omitempty"`
+	// AgentEnv (added in v1.1) adds the agent environment at launch.
+	AgentEnv bool `json:"agent_env,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -74,6 +76,7 @@ var metaKeys = map[string]bool{
 	"env_keys": true, "env_vars": true, "env_vars_runtime": true, "mask": true, "cwd": true,
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
+	"agent_env": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).

@@ -276,8 +276,13 @@ func BuildArgv(wrapper, command []string) []string {
 // or a huge file from exhausting the supervisor's memory (issue #14).
 const maxEnvFile = 1 << 20
 
+// agentEnv is what --agent-env adds (SPEC §11.8): plain, non-interactive
+// output for a reader that is not a terminal.
+var agentEnv = []string{"NO_COLOR=1", "TERM=dumb", "PAGER=cat", "GIT_PAGER=cat", "GIT_TERMINAL_PROMPT=0"}
+
 // buildEnv builds the child environment (SPEC §3.4): the supervisor's own
-// (unless inherit_env is false), then env files, then --env entries.
+// (unless inherit_env is false), then the agent environment (agent_env),
+// then env files, then --env entries — so the job's own settings win.
 func buildEnv(meta *store.Meta, base []string) ([]string, error) {
 	vals := map[string]string{}
 	var order []string
@@ -293,6 +298,15 @@ func buildEnv(meta *store.Meta, base []string) ([]string, error) {
 			if k != "" {
 				set(k, v)
 			}
+		}
+	}
+	// Hook for --pty (SPEC §11.5, §11.8): a pty job keeps
+	// TERM=xterm-256color, so when meta records a pty this condition must
+	// also require that the job is not one.
+	if meta.AgentEnv {
+		for _, e := range agentEnv {
+			k, v, _ := strings.Cut(e, "=")
+			set(k, v)
 		}
 	}
 	for _, path := range meta.EnvFiles {

@@ -14,4 +14,8 @@ const (
 	// Replaced reports files created in or renamed into a directory (how
 	// state.json is atomically replaced) and the directory's removal.
 	Replaced Kind = iota
+	// Modified reports writes to (and truncation of) a regular file: how
+	// a log grows. Meant for short watches (an observation phase), since
+	// every write of the job then costs an event.
+	Modified
 )

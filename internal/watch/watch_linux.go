@@ -43,6 +43,9 @@ func New() (*Watcher, error) {
 }
 
 func mask(k Kind) uint32 {
+	if k == Modified {
+		return unix.IN_MODIFY | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+	}
 	return unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 }
 

@@ -39,3 +39,24 @@ func TestReplacedReportsRenameIntoDirectory(t *testing.T) {
 		got[next(t, w)] = true
 	}
 }
+
+func TestModifiedReportsWritesToAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stdout.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Add(path, Modified); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("listening\n")
+	if got := next(t, w); got != path {
+		t.Fatalf("event for %q, want %q", got, path)
+	}
+}
