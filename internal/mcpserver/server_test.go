@@ -222,7 +222,8 @@ func TestToolsList(t *testing.T) {
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}}},
 		"kill": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "signal": {"string", "TERM"}}},
 		"wait_many": {nil, map[string]prop{"job_ids": {"array", nil}, "tags": {"array", nil}, "name": {"string", nil},
-			"any": {"boolean", false}, "until_ms": {"integer", 30000.0}, "tail_lines": {"integer", 50.0}, "max_bytes": {"integer", 65536.0}}},
+			"any": {"boolean", false}, "until_ms": {"integer", 30000.0}, "tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0},
+			"render": {"string", "terminal"}}},
 		"list": {nil, map[string]prop{"state": {"string", nil}, "tags": {"array", nil},
 			"limit": {"integer", 50.0}, "cwd": {"string", nil}, "all": {"boolean", false}}},
 	}

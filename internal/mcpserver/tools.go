@@ -21,6 +21,10 @@ const instructions = `agent-exec runs shell commands as detached, persistent job
 Typical flow: "run" starts a job and returns its job_id, waiting up to until_ms for it to finish; if the result's state is still "running", call "wait" (bounded, call it again as needed) or "status", read output with "tail", stop it with "kill", and find jobs with "list".
 All durations are milliseconds. Every result is a JSON envelope: "ok":true with the fields of the operation, or "ok":false with error.code and error.message.`
 
+// renderProperty is the render input of every tool that returns output
+// (SPEC §11.8): terminal is the MCP default.
+const renderProperty = `"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."}`
+
 // Input schemas (SPEC §6.2). Each is an object with additionalProperties
 // false; the SDK validates arguments against them and applies the defaults
 // before a handler runs, so a call that violates one never reaches the
@@ -39,7 +43,7 @@ const (
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
 "max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each output stream for the snapshot (at most 1048576)."},
 "settle_ms":{"type":"integer","minimum":0,"default":500,"description":"Return early once the job has printed something and then nothing new for this many milliseconds (e.g. a server's \"listening\" line), instead of waiting the whole until_ms. 0 = wait the whole until_ms unless the job finishes."},
-"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."},
+` + renderProperty + `,
 "name":{"type":"string","description":"Name for the job (1-64 letters, digits, '.', '_' or '-'). Any job_id argument accepts \"@NAME\" for the newest job of that name, so the id need not be remembered."},
 "ensure":{"type":"boolean","default":false,"description":"With name: if a job of that name is already created or running, return it (reused: true; command_differs: true when its command, cwd or env keys differ) instead of starting a second copy. Use it for dev servers and watchers."},
 "agent_env":{"type":"boolean","default":true,"description":"Add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat and GIT_TERMINAL_PROMPT=0 to the job's environment (unless env sets them), so tools print plain text and never wait for a pager or a password prompt."}}}`
@@ -51,14 +55,14 @@ const (
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines returned per stream; 0 = no line limit."},
 "max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true."},
-"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."}}}`
+` + renderProperty + `}}`
 
 	waitSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
 "until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds; returns as soon as the job finishes. Capped by the server (55000 by default). If the returned state is still running, call wait again. 0 = check once without waiting."},
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines of output returned per stream; 0 = no line limit."},
 "max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576)."},
-"render":{"type":"string","enum":["raw","terminal"],"default":"terminal","description":"How output text is presented: terminal (default) removes ANSI colour/escape sequences, keeps only the last redraw of a carriage-return progress line, and cuts lines longer than 2000 bytes to their first 1000 and last 500 bytes; raw returns the log bytes as written (decoded as UTF-8)."}}}`
+` + renderProperty + `}}`
 
 	killSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
@@ -70,8 +74,9 @@ const (
 "name":{"type":"string","description":"Also wait for every job with this name."},
 "any":{"type":"boolean","default":false,"description":"Return as soon as one job finishes; false (default) waits until all have."},
 "until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds. Capped by the server (55000 by default). all_terminal/any_terminal in the result say whether the condition was met."},
-"tail_lines":{"type":"integer","minimum":0,"default":50,"description":"Last lines of output returned per stream and job; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":65536,"description":"Bytes read from the end of each stream (at most 1048576)."}}}`
+"tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines of output returned per stream and job; 0 = no line limit."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576)."},
+` + renderProperty + `}}`
 
 	listSchema = `{"type":"object","additionalProperties":false,"properties":{
 "state":{"type":"string","enum":["created","running","exited","killed","failed","unknown"],"description":"Only jobs in this state."},
@@ -336,6 +341,7 @@ type waitManyInput struct {
 	UntilMS   float64  `json:"until_ms"`
 	TailLines float64  `json:"tail_lines"`
 	MaxBytes  float64  `json:"max_bytes"`
+	Render    string   `json:"render"`
 }
 
 func (s *server) waitMany(ctx context.Context, given present, in waitManyInput) (string, any, error) {
@@ -347,7 +353,7 @@ func (s *server) waitMany(ctx context.Context, given present, in waitManyInput) 
 	res, err := s.m.WaitMany(ctx, agentexec.WaitManyOptions{
 		IDs: in.JobIDs, Tags: in.Tags, Name: in.Name, Any: in.Any,
 		Until: s.until(given, in.UntilMS, 30*time.Second), Poll: pollInterval,
-		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
+		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render),
 	})
 	return "wait_many", res, err
 }
