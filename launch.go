@@ -109,6 +109,8 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		return ackAt, &Error{Code: CodeLaunchFailed, Message: ack.Error,
 			Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 	}
+	// Read before the reap, while the pid still names this supervisor.
+	supStart, _ := proc.StartTime(cmd.Process.Pid)
 	killSupervisor(cmd)
 	msg := "launch_failed: supervisor exited before acknowledging the launch"
 	switch {
@@ -136,6 +138,13 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		if st == nil || st.Child == nil { // S2 records a spawned child
 			st = &store.State{Child: child, PID: child.PID, Job: store.StateJob{StartedAt: store.Timestamp(attempt)}}
 		}
+	}
+	// A supervisor can die between forking the child and announcing it.
+	// The child holds the job's stdout.log from the fork on and started
+	// after its supervisor: whatever matches both is this launch's and
+	// dies with it (R10), announced or not.
+	if n := proc.KillHoldersSince(j.stdoutPath(), supStart); n > 0 {
+		m.log.Debug("killed unannounced processes of a failed launch", "job", j.id, "count", n)
 	}
 	return ackAt, m.failLaunch(j, attempt, st, msg)
 }

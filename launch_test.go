@@ -5,8 +5,10 @@ package agentexec_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,3 +57,57 @@ func TestLaunchTimeoutKillsSpawnedChild(t *testing.T) {
 }
 
 func filepathProcStat(pid int) string { return filepath.Join("/proc", strconv.Itoa(pid), "stat") }
+
+// TestSupervisorDiesBeforeAnnouncingChild: a supervisor that dies right
+// after forking the child, before it could announce or record it, leaves
+// nothing running: the launcher finds the child by the log file it holds
+// and kills it; the job ends failed (R10).
+func TestSupervisorDiesBeforeAnnouncingChild(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finding unannounced children needs /proc")
+	}
+	marker := fmt.Sprintf("%d.%06d", 200+os.Getpid()%100, time.Now().Nanosecond()/1000)
+	env := append(os.Environ(), "AGENT_EXEC_FAILPOINT=after-spawn:exit")
+	m := openTestManager(t, agentexec.Options{Cwd: t.TempDir(), Env: env})
+	defer killMarked(marker)
+	_, err := m.Run(context.Background(), agentexec.RunRequest{Spec: agentexec.JobSpec{Command: []string{"sleep", marker}}, Observe: agentexec.ObserveOptions{NoWait: true}})
+	var ae *agentexec.Error
+	if !errors.As(err, &ae) || ae.Code != agentexec.CodeLaunchFailed || !strings.Contains(ae.Message, "exited before acknowledging") {
+		t.Fatalf("err = %v", err)
+	}
+	st, err := store.ReadState(filepath.Join(m.Root(), ae.Details.(*agentexec.LaunchFailedDetails).JobID))
+	if err != nil || st.Job.Status != "failed" {
+		t.Fatalf("state %+v err %v", st, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(marked(marker)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job's child %v outlived the failed launch", marked(marker))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// marked lists the live processes whose command line contains marker.
+func marked(marker string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if strings.Contains(string(cmdline), marker) && !strings.Contains(string(stat), ") Z ") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func killMarked(marker string) {
+	for _, pid := range marked(marker) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}

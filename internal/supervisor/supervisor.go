@@ -206,6 +206,7 @@ func (s *supervisor) start() (*os.File, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, launchFailed("start %s: %s", argv[0], reason(err))
 	}
+	failpoint("after-spawn")
 	s.cmd, s.spawnedAt = cmd, startedAt
 	pid := cmd.Process.Pid
 	childStart, _ := proc.StartTime(pid)
