@@ -66,8 +66,10 @@ func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 			break
 		}
 		dir := filepath.Join(m.root, name)
-		if strings.HasPrefix(name, ".new-") {
-			m.removeIfStale(dir)
+		if strings.HasPrefix(name, store.StagingPrefix) || strings.HasPrefix(name, store.DeletingPrefix) {
+			if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+				rootLeftover(m.root, name, false)
+			}
 			continue
 		}
 		if name == o.JustLaunched || !store.ValidID(name) {

@@ -52,11 +52,6 @@ const (
 	reasonDeleteFailed    = "delete_failed: "
 )
 
-// stagingMaxAge is how old an abandoned staging directory (.new-*) must be
-// before gc removes it: a creator renames its staging directory within
-// milliseconds, so an hour-old one belongs to a crashed creator.
-const stagingMaxAge = time.Hour
-
 // gcJob is one job directory as seen by the examination pass.
 type gcJob struct {
 	id     string
@@ -70,8 +65,9 @@ type gcJob struct {
 
 // GC removes terminal jobs by age, count and size across the whole root
 // (ignoring cwd), in job-id order. Jobs another operation holds locked are
-// skipped, never waited for. Abandoned staging directories older than an
-// hour are removed without being reported.
+// skipped, never waited for. Entries crashed writers left behind (staging
+// directories, unfinished removals, temporary files) are reclaimed once
+// nothing uses them and reported in Leftovers.
 func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 	res := &GCResult{
 		Root: m.root, DryRun: o.DryRun, OlderThan: o.OlderThanRaw, OlderThanSource: o.OlderThanSource,
@@ -80,18 +76,22 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 	if res.OlderThanSource == "" {
 		res.OlderThanSource = "default"
 	}
-	names, err := store.EntryNames(m.root)
+	names, reserved, err := store.ScanRoot(m.root)
 	if err != nil {
 		return nil, internalError(err)
 	}
-	if !o.DryRun {
-		m.removeStaleStaging()
+	slices.Sort(reserved)
+	for _, name := range reserved {
+		if l, ok := rootLeftover(m.root, name, o.DryRun); ok {
+			res.Leftovers = append(res.Leftovers, l)
+		}
 	}
 	slices.Sort(names)
 	jobs := m.examineJobs(ctx, names, o.OlderThan, o.OlderThanRaw, o.MaxBytes > 0)
 	applyCaps(jobs, o.MaxJobs, o.MaxBytes, "")
 
 	res.Jobs = make([]GCEntry, len(jobs))
+	temps := make([][]Leftover, len(jobs))
 	parallel(len(jobs), func(i int) {
 		g := &jobs[i]
 		e := GCEntry{JobID: g.id, State: g.state, Action: ActionSkipped, Reason: g.reason}
@@ -99,7 +99,13 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 			e = m.gcCandidate(g, o.DryRun)
 		}
 		res.Jobs[i] = e
+		if e.Action == ActionSkipped {
+			temps[i] = tempLeftovers(jobRef{id: g.id, dir: g.dir}, o.DryRun)
+		}
 	})
+	for _, t := range temps {
+		res.Leftovers = append(res.Leftovers, t...)
+	}
 	for _, e := range res.Jobs {
 		switch e.Action {
 		case ActionDeleted:
@@ -283,7 +289,7 @@ func removeJobDir(dir string) error {
 
 // deletingPrefix names job directories being removed (SPEC §2.1: names
 // starting with '.' are reserved and ignored by every lookup).
-const deletingPrefix = ".del-"
+const deletingPrefix = store.DeletingPrefix
 
 func randomSuffix() string {
 	b := make([]byte, 4)
@@ -352,26 +358,4 @@ func dirBytes(dir string) int64 {
 		return nil
 	})
 	return n
-}
-
-// removeStaleStaging removes staging directories (.new-*) left behind by
-// creators that crashed before renaming them.
-func (m *Manager) removeStaleStaging() {
-	ents, err := os.ReadDir(m.root)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if e.IsDir() && (strings.HasPrefix(e.Name(), ".new-") || strings.HasPrefix(e.Name(), deletingPrefix)) {
-			m.removeIfStale(filepath.Join(m.root, e.Name()))
-		}
-	}
-}
-
-func (m *Manager) removeIfStale(path string) {
-	fi, err := os.Lstat(path)
-	if err != nil || !fi.IsDir() || m.now().Sub(fi.ModTime()) <= stagingMaxAge {
-		return
-	}
-	os.RemoveAll(path)
 }

@@ -209,10 +209,11 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 		}
 	}
 	res := &ListResult{Root: m.root, Jobs: []JobSummary{}}
-	names, err := store.EntryNames(m.root)
+	names, reserved, err := store.ScanRoot(m.root)
 	if err != nil {
 		return nil, internalError(err)
 	}
+	res.Leftovers = countRootLeftovers(m.root, reserved)
 	cwd := ""
 	if !o.All {
 		cwd = CanonicalDir(o.Cwd, m.opts.Cwd)

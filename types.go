@@ -146,6 +146,9 @@ type ListResult struct {
 	Jobs      []JobSummary `json:"jobs"`
 	Truncated bool         `json:"truncated"`
 	Skipped   int          `json:"skipped"`
+	// Leftovers counts abandoned staging directories and unfinished
+	// removals in the root, which gc reclaims (reported like skipped).
+	Leftovers int `json:"leftovers,omitempty"`
 }
 
 // TagSetResult is the payload of tag set.
@@ -181,6 +184,9 @@ type GCResult struct {
 	Jobs            []GCEntry `json:"jobs"`
 	MaxJobs         int64     `json:"max_jobs,omitempty"`
 	MaxBytes        int64     `json:"max_bytes,omitempty"`
+	// Leftovers are the abandoned staging directories, unfinished
+	// removals and temporary files gc reclaimed (or would, in a dry run).
+	Leftovers []Leftover `json:"leftovers,omitempty"`
 }
 
 // DeleteEntry is one job examined by delete.

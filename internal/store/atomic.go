@@ -14,7 +14,7 @@ import (
 // directory. The file mode is 0600 regardless of the umask.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	tmp := filepath.Join(dir, ".tmp-"+randomHex(8))
+	tmp := filepath.Join(dir, TempPrefix+randomHex(8))
 	f, err := OpenJobFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)

@@ -40,6 +40,12 @@ func Create(root string, nj NewJob) (id string, lock *Lock, err error) {
 		lock, err = buildJob(staging, id, now, nj)
 		if err != nil {
 			os.RemoveAll(staging)
+			// gc reclaims a staging directory whose lock is free; a
+			// creator caught before taking it loses the directory or the
+			// lock race, and simply starts over under a new id.
+			if errors.Is(err, ErrLockBusy) || errors.Is(err, fs.ErrNotExist) && rootExists(root) {
+				continue
+			}
 			return "", nil, err
 		}
 		target := filepath.Join(root, id)
@@ -60,7 +66,7 @@ func Create(root string, nj NewJob) (id string, lock *Lock, err error) {
 		if err := os.Rename(staging, target); err != nil {
 			lock.Unlock()
 			os.RemoveAll(staging)
-			if errors.Is(err, fs.ErrExist) || errors.Is(err, errNotEmpty) {
+			if errors.Is(err, fs.ErrExist) || errors.Is(err, errNotEmpty) || errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			return "", nil, fmt.Errorf("create job directory: %w", err)
@@ -138,4 +144,9 @@ func TruncateLogs(dir string) error {
 		}
 	}
 	return nil
+}
+
+func rootExists(root string) bool {
+	fi, err := os.Stat(root)
+	return err == nil && fi.IsDir()
 }

@@ -20,8 +20,18 @@ const (
 	ReserveFile      = ".reserve"
 	SchemaVersion    = "0.1"
 	TimestampLayout  = "2006-01-02T15:04:05Z"
-	stagingPrefix    = ".new-"
+	stagingPrefix    = StagingPrefix
 	maxCreateAttempt = 16
+)
+
+// Prefixes of the reserved entries crashed writers can leave behind
+// (SPEC §2.1, §2.6): staging directories of job creation in the root, job
+// directories renamed away for removal in the root, and temporaries of
+// atomic writes in job directories.
+const (
+	StagingPrefix  = ".new-"
+	DeletingPrefix = ".del-"
+	TempPrefix     = ".tmp-"
 )
 
 // Dir returns the directory of job id under root. The id must be valid.

@@ -36,6 +36,21 @@ func TryLock(dir string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lockOpened(dir, f)
+}
+
+// TryLockExisting is TryLock for a .lock that must already exist (an
+// fs.ErrNotExist error otherwise): it probes whether a directory is in use
+// without creating anything in it.
+func TryLockExisting(dir string) (*Lock, error) {
+	f, err := OpenJobFile(dir+"/"+LockFile, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	return lockOpened(dir, f)
+}
+
+func lockOpened(dir string, f *os.File) (*Lock, error) {
 	if err := tryLockFile(f); err != nil {
 		f.Close()
 		return nil, err

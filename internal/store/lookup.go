@@ -57,7 +57,40 @@ func JobNames(root string) ([]string, error) { return dirNames(root, true) }
 // EntryNames lists every directory of root whose name does not start with
 // '.', valid id or not, unsorted: what list, gc and delete --all examine
 // (a stray directory is reported, not hidden).
-func EntryNames(root string) ([]string, error) { return dirNames(root, false) }
+func EntryNames(root string) ([]string, error) {
+	names, _, err := ScanRoot(root)
+	return names, err
+}
+
+// ScanRoot is EntryNames that also returns, from the same directory read,
+// the reserved staging (.new-) and deleting (.del-) directories of the
+// root: what crashed creators and deleters leave behind.
+func ScanRoot(root string) (names, reserved []string, err error) {
+	d, err := os.Open(root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, nil, err
+	}
+	names = make([]string, 0, len(ents))
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case !e.IsDir(): // a symbolic link is not a job directory either
+		case strings.HasPrefix(n, StagingPrefix) || strings.HasPrefix(n, DeletingPrefix):
+			reserved = append(reserved, n)
+		case !strings.HasPrefix(n, "."):
+			names = append(names, n)
+		}
+	}
+	return names, reserved, nil
+}
 
 func dirNames(root string, validOnly bool) ([]string, error) {
 	d, err := os.Open(root)
