@@ -20,6 +20,17 @@
 //	   │                   └──supervisor lost──▶ failed
 //	   └──launch fails──▶ failed
 //
+// # Observing
+//
+// After a launch, [ObserveOptions] decide what the caller sees: a snapshot
+// once the job ends, or once its output has been quiet for Settle
+// ([DefaultSettle], 500 ms), or at SnapshotAfter at the latest; with Wait, the
+// final snapshot, or — when the deadline passes first — a snapshot of the
+// output so far. Every excerpt reads at most MaxBytes per stream from the end
+// of the logs (clamped to [MaxExcerptBytes]); [RenderTerminal] presents it as
+// a terminal would show it, without escape sequences, carriage-return
+// redraws or overlong lines.
+//
 // # Embedding
 //
 // Because launching re-executes the current program as the supervisor, a
