@@ -79,32 +79,37 @@ func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 			deleted++
 		}
 	}
+	capped := 0
 	if deleted < o.DeleteLimit && ctx.Err() == nil {
-		m.autoGCCaps(ctx, o, o.DeleteLimit-deleted)
+		capped = m.autoGCCaps(ctx, o, o.DeleteLimit-deleted)
 	}
+	m.log.Debug("auto gc done", "examined", len(names), "deleted_by_age", deleted, "deleted_by_caps", capped,
+		"older_than", o.OlderThan.String(), "max_jobs", o.MaxJobs, "max_bytes", o.MaxBytes)
 }
 
 // autoGCCaps deletes at most budget of the oldest terminal jobs beyond the
 // MaxJobs and MaxBytes caps, with gc's ordering and locking (applyCaps,
 // gcCandidate).
-func (m *Manager) autoGCCaps(ctx context.Context, o AutoGCOptions, budget int) {
+// It returns how many jobs it deleted.
+func (m *Manager) autoGCCaps(ctx context.Context, o AutoGCOptions, budget int) (deleted int) {
 	if o.MaxJobs <= 0 && o.MaxBytes <= 0 {
-		return
+		return 0
 	}
 	names, err := store.JobNames(m.root)
 	if err != nil || o.MaxBytes <= 0 && int64(len(names)) <= o.MaxJobs {
-		return // no more jobs of any state than the count cap allows
+		return 0 // no more jobs of any state than the count cap allows
 	}
 	slices.Sort(names)
 	jobs := m.examineJobs(ctx, names, math.MaxInt64, "", o.MaxBytes > 0)
 	for _, g := range applyCaps(jobs, o.MaxJobs, o.MaxBytes, o.JustLaunched) {
-		if budget <= 0 || ctx.Err() != nil {
-			return
+		if deleted >= budget || ctx.Err() != nil {
+			break
 		}
 		if m.gcCandidate(g, false).Action == ActionDeleted {
-			budget--
+			deleted++
 		}
 	}
+	return deleted
 }
 
 // autoGCNames returns the names of at most limit root entries. Names are

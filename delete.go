@@ -77,7 +77,7 @@ func (m *Manager) deleteOne(ctx context.Context, id string, dryRun bool) (*Delet
 // meta.json still exists (SPEC §2.7). Unlike lockJob it does not parse
 // meta.json: a job with a corrupted definition must remain deletable.
 func (m *Manager) lockForDelete(ctx context.Context, j jobRef) (*store.Lock, error) {
-	lock, err := store.LockWait(ctx, j.dir, 10*time.Second)
+	lock, err := m.lockWait(ctx, j, 10*time.Second)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:

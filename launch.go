@@ -57,6 +57,7 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 	if err := cmd.Start(); err != nil {
 		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
 	}
+	m.log.Debug("launch: supervisor started; waiting for its acknowledgement", "job", j.id, "exe", exe, "supervisor_pid", cmd.Process.Pid)
 	// The request is tiny (well under a pipe buffer), so this never blocks
 	// on a supervisor that does not read.
 	stdin.Write(append(req, '\n'))
@@ -95,6 +96,8 @@ func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Ti
 		timedOut = true
 	}
 	ackAt := time.Now()
+	m.log.Debug("launch: handshake ended", "job", j.id, "ok", ack.OK, "timed_out", timedOut,
+		"waited_ms", ackAt.Sub(attempt).Milliseconds(), "error", ack.Error)
 	switch {
 	case ack.OK:
 		go reap(cmd)
@@ -182,6 +185,7 @@ func (m *Manager) failLaunch(j jobRef, attempt time.Time, prev *store.State, msg
 	if err := store.WriteState(j.dir, st); err != nil {
 		m.log.Warn("write failed state", "job", j.id, "err", err)
 	}
+	m.log.Debug("launch failed", "job", j.id, "reason", msg)
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // the supervisor that kept it is gone
 	return &Error{Code: CodeLaunchFailed, Message: msg, Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 }

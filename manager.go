@@ -145,25 +145,33 @@ func (m *Manager) Close() error {
 // <home>/.local/share/agent-exec/jobs, then ./.agent-exec/jobs. The result
 // is absolute and lexically clean; symlinks are not resolved.
 func ResolveRoot(flag string, getenv func(string) string, home, cwd string) string {
+	p, _ := ResolveRootSource(flag, getenv, home, cwd)
+	return p
+}
+
+// ResolveRootSource is ResolveRoot that also names the rule that matched:
+// "--root", "AGENT_EXEC_ROOT", "XDG_DATA_HOME", "LOCALAPPDATA", "home" or
+// "cwd" (no home directory), for diagnostics.
+func ResolveRootSource(flag string, getenv func(string) string, home, cwd string) (root, source string) {
 	var p string
 	switch {
 	case flag != "":
-		p = flag
+		p, source = flag, "--root"
 	case getenv("AGENT_EXEC_ROOT") != "":
-		p = getenv("AGENT_EXEC_ROOT")
+		p, source = getenv("AGENT_EXEC_ROOT"), "AGENT_EXEC_ROOT"
 	case getenv("XDG_DATA_HOME") != "" && filepath.IsAbs(getenv("XDG_DATA_HOME")):
-		p = filepath.Join(getenv("XDG_DATA_HOME"), "agent-exec", "jobs")
+		p, source = filepath.Join(getenv("XDG_DATA_HOME"), "agent-exec", "jobs"), "XDG_DATA_HOME"
 	case runtime.GOOS == "windows" && getenv("LOCALAPPDATA") != "":
-		p = filepath.Join(getenv("LOCALAPPDATA"), "agent-exec", "jobs")
+		p, source = filepath.Join(getenv("LOCALAPPDATA"), "agent-exec", "jobs"), "LOCALAPPDATA"
 	case home != "":
-		p = filepath.Join(home, ".local", "share", "agent-exec", "jobs")
+		p, source = filepath.Join(home, ".local", "share", "agent-exec", "jobs"), "home"
 	default:
-		p = filepath.Join(".agent-exec", "jobs")
+		p, source = filepath.Join(".agent-exec", "jobs"), "cwd"
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(cwd, p)
 	}
-	return filepath.Clean(p)
+	return filepath.Clean(p), source
 }
 
 // jobRef is a resolved job: its id and directory.

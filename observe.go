@@ -189,7 +189,7 @@ func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error
 
 // lockJob takes the job lock (at most 10 s) and checks the job still exists.
 func (m *Manager) lockJob(ctx context.Context, j jobRef) (*store.Lock, error) {
-	lock, err := store.LockWait(ctx, j.dir, 10*time.Second)
+	lock, err := m.lockWait(ctx, j, 10*time.Second)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

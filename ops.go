@@ -30,8 +30,19 @@ func (m *Manager) Status(ctx context.Context, id string) (*StatusResult, error) 
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, CreatedAt: meta.CreatedAt,
 		StartedAt: startedAt(st), FinishedAt: oc.finishedAt, UpdatedAt: st.UpdatedAt,
 		Signal: oc.signal, DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
-		Name: meta.Name,
+		Name:    meta.Name,
+		Command: meta.Command, Cwd: meta.Cwd, Tags: nonNil(meta.Tags),
+		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
 	}, nil
+}
+
+// nonNil returns s, or an empty slice for nil, for fields that are always
+// a JSON array.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func startedAt(st *store.State) string {

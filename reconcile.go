@@ -2,6 +2,7 @@ package agentexec
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,7 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	if st.Job.Status != "running" || !supervisorGone(st) {
 		return st
 	}
+	m.log.Debug("reconcile: supervisor gone", "job", j.id, "supervisor_pid", supervisorPID(st))
 	// The supervisor may have written its terminal state just before exiting.
 	if again, err := store.ReadState(j.dir); err == nil {
 		if again.Job.Status != "running" {
@@ -33,8 +35,9 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 		st = again
 	}
 	if !held {
-		lock, err := store.LockWait(ctx, j.dir, time.Second)
+		lock, err := m.lockWait(ctx, j, time.Second)
 		if err != nil {
+			m.log.Debug("reconcile: lock not taken; reporting supervisor_lost without persisting it", "job", j.id, "err", err)
 			return m.lostState(st)
 		}
 		defer lock.Unlock()
@@ -52,6 +55,8 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	lost := m.lostState(st)
 	if err := store.WriteState(j.dir, lost); err != nil {
 		m.log.Warn("persist supervisor_lost", "job", j.id, "err", err)
+	} else {
+		m.log.Debug("reconcile: persisted failed/supervisor_lost", "job", j.id)
 	}
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // its supervisor is gone
 	return lost
@@ -75,4 +80,27 @@ func (m *Manager) readReconciled(ctx context.Context, j jobRef, held bool) (*sto
 		return nil, err
 	}
 	return m.reconcile(ctx, j, st, held), nil
+}
+
+func supervisorPID(st *store.State) int {
+	if st.Supervisor != nil {
+		return st.Supervisor.PID
+	}
+	return st.PID
+}
+
+// lockWait takes the job lock, waiting at most max, and logs the wait at
+// debug level: a command that seems slow is often queued behind another
+// operation on the same job.
+func (m *Manager) lockWait(ctx context.Context, j jobRef, max time.Duration) (*store.Lock, error) {
+	if lock, err := store.TryLock(j.dir); err == nil {
+		return lock, nil
+	} else if !errors.Is(err, store.ErrLockBusy) {
+		return nil, err
+	}
+	m.log.Debug("job lock busy; waiting", "job", j.id, "max_ms", max.Milliseconds())
+	began := time.Now()
+	lock, err := store.LockWait(ctx, j.dir, max)
+	m.log.Debug("job lock wait ended", "job", j.id, "waited_ms", time.Since(began).Milliseconds(), "acquired", err == nil)
+	return lock, err
 }

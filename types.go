@@ -86,6 +86,15 @@ type StatusResult struct {
 	Error      string `json:"error,omitempty"`
 	// Name (added, SPEC §11.6) is the job's name, if it has one.
 	Name string `json:"name,omitempty"`
+	// Command, Cwd, Tags and the log paths (added, issue #14) say what the
+	// job is, so that one status call is enough for a caller returning to
+	// a job it lost track of. Cwd is omitted when meta.json has none
+	// (legacy jobs).
+	Command       []string `json:"command"`
+	Cwd           string   `json:"cwd,omitempty"`
+	Tags          []string `json:"tags"`
+	StdoutLogPath string   `json:"stdout_log_path"`
+	StderrLogPath string   `json:"stderr_log_path"`
 }
 
 // TailResult is the payload of tail.

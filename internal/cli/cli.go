@@ -63,6 +63,8 @@ type app struct {
 	log     *slog.Logger
 	// after runs once the response has been written (automatic GC).
 	after func()
+	// rootLogged: the root resolution was logged (once per process).
+	rootLogged bool
 	// exitStatus, when non-zero, replaces exit 0 after a success envelope
 	// was printed (wait --exit-code, SPEC §11.6).
 	exitStatus int
@@ -94,7 +96,12 @@ func (a *app) logger() *slog.Logger {
 }
 
 func (a *app) rootPath() string {
-	return agentexec.ResolveRoot(a.root, a.sys.Getenv, a.sys.Home, a.sys.Cwd)
+	root, source := agentexec.ResolveRootSource(a.root, a.sys.Getenv, a.sys.Home, a.sys.Cwd)
+	if !a.rootLogged {
+		a.rootLogged = true
+		a.logger().Debug("jobs root", "path", root, "from", source)
+	}
+	return root
 }
 
 // loadConfig loads the configuration file (explicit path or default).
@@ -105,6 +112,11 @@ func (a *app) loadConfig(explicit string) (config.Config, error) {
 	c, err := config.Load(explicit, a.sys.Getenv, a.sys.Home)
 	if err != nil {
 		return c, &agentexec.Error{Code: agentexec.CodeInvalidConfig, Message: err.Error(), Err: err}
+	}
+	if c.Path != "" {
+		a.logger().Debug("config file loaded", "path", c.Path)
+	} else {
+		a.logger().Debug("no config file; using defaults", "looked_at", config.DefaultPath(a.sys.Getenv, a.sys.Home))
 	}
 	return c, nil
 }
@@ -181,8 +193,8 @@ func Main(ctx context.Context, args []string, sys System) (code int) {
 	root.SetIn(sys.Stdin)
 	root.SetOut(sys.Stdout)
 	root.SetErr(sys.Stderr)
-	err := root.ExecuteContext(ctx)
-	code = a.exitCode(err)
+	cmd, err := root.ExecuteContextC(ctx)
+	code = a.exitCode(err, cmd)
 	if code == 0 && a.after != nil {
 		a.after()
 	}
@@ -192,8 +204,9 @@ func Main(ctx context.Context, args []string, sys System) (code int) {
 	return code
 }
 
-// exitCode is the single error → exit-code table.
-func (a *app) exitCode(err error) int {
+// exitCode is the single error → exit-code table. cmd is the command that
+// ran (or failed to parse), whose help a usage error points at.
+func (a *app) exitCode(err error, cmd *cobra.Command) int {
 	if err == nil {
 		return 0
 	}
@@ -207,8 +220,18 @@ func (a *app) exitCode(err error) int {
 		}
 		return 1
 	}
-	fmt.Fprintf(a.sys.Stderr, "error: %v\nRun 'agent-exec --help' for usage.\n", err)
+	fmt.Fprintf(a.sys.Stderr, "error: %v\nRun '%s --help' for usage.\n", err, helpPath(cmd))
 	return 2
+}
+
+// helpPath is the command line whose --help explains cmd: "agent-exec
+// run", "agent-exec tag set", or "agent-exec" for the root and unknown
+// commands.
+func helpPath(cmd *cobra.Command) string {
+	if cmd == nil {
+		return "agent-exec"
+	}
+	return cmd.CommandPath()
 }
 
 // wrapRun converts errors from a command body: usage errors stay usage

@@ -268,7 +268,10 @@ func BuildArgv(wrapper, command []string) []string {
 	if len(command) == 1 {
 		return append(argv, command[0])
 	}
-	argv = append(argv, `exec "$@"`, "--")
+	// The program name is the shell's $0, so the shell's own diagnostics
+	// name it ("no-such-cmd: 1: exec: no-such-cmd: not found") instead of
+	// a bare "--" (issue #14).
+	argv = append(argv, `exec "$@"`, command[0])
 	return append(argv, command...)
 }
 
