@@ -24,10 +24,11 @@ const ackTimeout = 5000 * time.Millisecond
 // SuperviseArg is the hidden subcommand the supervisor runs under.
 const SuperviseArg = "_supervise"
 
-// launch starts the supervisor of j and waits for its acknowledgement. The
-// caller holds the job lock and state.json says created. On any failure the
-// job ends failed (S2) and a launch_failed error is returned.
-func (m *Manager) launch(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
+// launchLocal starts the supervisor of j on this machine and waits for its
+// acknowledgement. The caller holds the job lock and state.json says
+// created. On any failure the job ends failed (S2) and a launch_failed
+// error is returned.
+func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
 	attempt := m.now()
 	if err := refuseInSupervisor(); err != nil {
 		return time.Time{}, m.failLaunch(j, attempt, nil, err.Error())

@@ -174,7 +174,7 @@ func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error
 	// The name lock is held until the launch is acknowledged, so a
 	// concurrent --ensure finds the job running (or failed), never
 	// half-launched.
-	t0, err := m.launch(ctx, j, req.LogPath)
+	t0, err := m.launch(ctx, j, meta, req.LogPath)
 	lock.Unlock()
 	unlockName()
 	if err != nil {
@@ -244,7 +244,7 @@ func (m *Manager) Start(ctx context.Context, id string, o ObserveOptions) (*Laun
 		st = m.reconcile(ctx, j, st, false)
 		return nil, newError(CodeInvalidState, "invalid job state: job %s is in '%s' state; only 'created' jobs can be started", j.id, st.Job.Status)
 	}
-	t0, err := m.launch(ctx, j, "")
+	t0, err := m.launch(ctx, j, meta, "")
 	lock.Unlock()
 	if err != nil {
 		return nil, err

@@ -26,14 +26,16 @@ func (m *Manager) Status(ctx context.Context, id string) (*StatusResult, error) 
 		return nil, err
 	}
 	oc := outcomeOf(st)
-	return &StatusResult{
+	res := &StatusResult{
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, CreatedAt: meta.CreatedAt,
 		StartedAt: startedAt(st), FinishedAt: oc.finishedAt, UpdatedAt: st.UpdatedAt,
 		Signal: oc.signal, DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
 		Name:    meta.Name,
 		Command: meta.Command, Cwd: meta.Cwd, Tags: nonNil(meta.Tags),
 		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
-	}, nil
+	}
+	res.Backend, res.BackendState = backendStatus(ctx, st)
+	return res, nil
 }
 
 // nonNil returns s, or an empty slice for nil, for fields that are always
@@ -162,12 +164,24 @@ func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResu
 		if st, err = m.readReconciled(ctx, j, false); err != nil {
 			return nil, err
 		}
+		if st.Job.Status == "created" && st.Backend.IsSlurm() && st.Backend.SlurmJobID != "" {
+			// Submitted to Slurm and still pending there: cancel it. The
+			// job is then reconciled to failed (backend_lost: CANCELLED).
+			if _, err := m.signalJob(ctx, j, st, sig); err != nil {
+				return nil, err
+			}
+			if st, err = m.waitState(ctx, j, time.Now().Add(killObserve), 100*time.Millisecond); err != nil {
+				return nil, err
+			}
+			oc := outcomeOf(st)
+			return &KillResult{JobID: j.id, Signal: name, State: oc.state, ExitCode: oc.exitCode}, nil
+		}
 		if st.Job.Status == "created" {
 			return nil, newError(CodeInvalidState, "invalid job state: job %s is in 'created' state and has not been started; cannot send signal", j.id)
 		}
 	}
 	if st.Job.Status == "running" || st.Job.Status == "failed" && st.Result.Error != nil && *st.Result.Error == "supervisor_lost" {
-		if _, err := signalChild(st, sig); err != nil {
+		if _, err := m.signalJob(ctx, j, st, sig); err != nil {
 			return nil, err
 		}
 	}

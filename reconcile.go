@@ -19,17 +19,20 @@ func supervisorGone(st *store.State) bool {
 	return proc.LegacyGone(st.PID)
 }
 
-// reconcile turns a running state whose supervisor is gone into failed /
-// supervisor_lost (transition S5), persisting it when the lock can be taken
-// within 1 s. held says the caller already holds the job lock.
+// reconcile turns a state whose supervisor can no longer record the outcome
+// into failed (transition S5): supervisor_lost for a local job whose
+// supervisor is gone, backend_lost for a cluster job its cluster no longer
+// runs. It persists that when the lock can be taken within 1 s. held says
+// the caller already holds the job lock.
 func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held bool) *store.State {
-	if st.Job.Status != "running" || !supervisorGone(st) {
+	lost, why := backendOf(st.Backend).lost(ctx, st)
+	if !lost {
 		return st
 	}
 	m.log.Debug("reconcile: supervisor gone", "job", j.id, "supervisor_pid", supervisorPID(st))
 	// The supervisor may have written its terminal state just before exiting.
 	if again, err := store.ReadState(j.dir); err == nil {
-		if again.Job.Status != "running" {
+		if again.Job.Status != st.Job.Status || store.Terminal(again.Job.Status) {
 			return again
 		}
 		st = again
@@ -37,35 +40,34 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	if !held {
 		lock, err := m.lockWait(ctx, j, time.Second)
 		if err != nil {
-			m.log.Debug("reconcile: lock not taken; reporting supervisor_lost without persisting it", "job", j.id, "err", err)
-			return m.lostState(st)
+			m.log.Debug("reconcile: lock not taken; reporting "+why+" without persisting it", "job", j.id, "err", err)
+			return m.lostState(st, why)
 		}
 		defer lock.Unlock()
 		again, err := store.ReadState(j.dir)
 		if err != nil {
-			return m.lostState(st)
+			return m.lostState(st, why)
 		}
 		// A restart may have relaunched the job while we waited for the
 		// lock: judge the state we now hold, not the one we read before.
-		if again.Job.Status != "running" || !supervisorGone(again) {
+		if lost, why = backendOf(again.Backend).lost(ctx, again); !lost {
 			return again
 		}
 		st = again
 	}
-	lost := m.lostState(st)
-	if err := store.WriteState(j.dir, lost); err != nil {
-		m.log.Warn("persist supervisor_lost", "job", j.id, "err", err)
+	failed := m.lostState(st, why)
+	if err := store.WriteState(j.dir, failed); err != nil {
+		m.log.Warn("persist "+why, "job", j.id, "err", err)
 	} else {
-		m.log.Debug("reconcile: persisted failed/supervisor_lost", "job", j.id)
+		m.log.Debug("reconcile: persisted failed/"+why, "job", j.id)
 	}
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // its supervisor is gone
-	return lost
+	return failed
 }
 
-func (m *Manager) lostState(st *store.State) *store.State {
+func (m *Manager) lostState(st *store.State, msg string) *store.State {
 	lost := *st
 	now := store.Timestamp(m.now())
-	msg := "supervisor_lost"
 	lost.Job.Status = "failed"
 	lost.Result.Error = &msg
 	lost.FinishedAt = now

@@ -66,7 +66,7 @@ func (m *Manager) Restart(ctx context.Context, id string, o RestartOptions) (*La
 	if err := m.resetForRestart(j); err != nil {
 		return nil, err
 	}
-	t0, err := m.launch(ctx, j, "")
+	t0, err := m.launch(ctx, j, meta, "")
 	lock.Unlock()
 	if err != nil {
 		return nil, err
@@ -89,6 +89,12 @@ func (m *Manager) stopForRestart(ctx context.Context, j jobRef, st *store.State,
 		}
 		// The stop wrote the terminal state; the supervisor checked below
 		// is the same one.
+	case st.Job.Status == "created" && st.Backend.IsSlurm() && st.Backend.SlurmJobID != "":
+		// Still pending on the cluster: withdraw that submission; its
+		// supervisor, should it start anyway, finds another one recorded.
+		if _, err := m.signalJob(ctx, j, st, syscall.SIGTERM); err != nil {
+			return err
+		}
 	case st.Job.Status == "failed" && childGroupAlive(st):
 		if !m.stopGroup(ctx, st, sig) {
 			return newError(CodeInvalidState, "invalid job state: job %s did not stop within 5000 ms; not restarted", j.id)
@@ -101,7 +107,7 @@ func (m *Manager) stopForRestart(ctx context.Context, j jobRef, st *store.State,
 // stopRunning signals the verified group, waits for the terminal state,
 // escalates to SIGKILL. It reports whether the job became terminal.
 func (m *Manager) stopRunning(ctx context.Context, j jobRef, st *store.State, sig syscall.Signal) (bool, error) {
-	if _, err := signalChild(st, sig); err != nil {
+	if _, err := m.signalJob(ctx, j, st, sig); err != nil {
 		return false, err
 	}
 	cur, err := m.waitTerminalHeld(ctx, j, time.Now().Add(restartGrace))
@@ -111,7 +117,7 @@ func (m *Manager) stopRunning(ctx context.Context, j jobRef, st *store.State, si
 	if store.Terminal(cur.Job.Status) {
 		return true, nil
 	}
-	if _, err := signalChild(cur, syscall.SIGKILL); err != nil {
+	if _, err := m.signalJob(ctx, j, cur, syscall.SIGKILL); err != nil {
 		return false, err
 	}
 	cur, err = m.waitTerminalHeld(ctx, j, time.Now().Add(restartKillGrace))

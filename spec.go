@@ -48,6 +48,10 @@ type JobSpec struct {
 	// Name names the job (SPEC §11.6): "@Name" then refers to the newest
 	// job called Name. Empty means unnamed.
 	Name string
+	// Backend is where the job runs (SPEC §11.7): "" or "local" for a local
+	// supervisor, "slurm" for a Slurm batch job with the Slurm options.
+	Backend string
+	Slurm   SlurmSpec
 }
 
 // CanonicalDir makes dir absolute against base, cleans it and resolves
@@ -144,6 +148,9 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		ShellWrapper:    append([]string(nil), wrapper...),
 		Name:            spec.Name,
 		AgentEnv:        spec.AgentEnv,
+	}
+	if meta.Backend, err = buildBackend(spec); err != nil {
+		return nil, err
 	}
 	masked := map[string]bool{}
 	for _, k := range spec.Mask {

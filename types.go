@@ -95,6 +95,11 @@ type StatusResult struct {
 	Tags          []string `json:"tags"`
 	StdoutLogPath string   `json:"stdout_log_path"`
 	StderrLogPath string   `json:"stderr_log_path"`
+	// Backend and BackendState (added, SPEC §11.7) describe a cluster job:
+	// its submission, and what the cluster says while it is not terminal
+	// (e.g. PENDING).
+	Backend      *BackendInfo `json:"backend,omitempty"`
+	BackendState string       `json:"backend_state,omitempty"`
 }
 
 // TailResult is the payload of tail.

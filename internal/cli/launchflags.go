@@ -29,6 +29,7 @@ type defFlags struct {
 	name                              string
 	ensure                            bool
 	agentEnv                          bool
+	backendFlags
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -62,6 +63,7 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	fs.StringVar(&d.name, "name", "", "name the job; @NAME then refers to the newest job called NAME")
 	fs.BoolVar(&d.ensure, "ensure", false, "with --name: return the created or running job of that name instead of starting another")
 	fs.BoolVar(&d.agentEnv, "agent-env", false, "add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat, GIT_TERMINAL_PROMPT=0 unless --env or an env file sets them")
+	d.backendFlags.register(fs)
 }
 
 // check applies the declared conflicts and the tag grammar (usage errors).
@@ -117,6 +119,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 	if !n.Empty() {
 		s.Notification = n
 	}
+	d.backendFlags.apply(cmd.Flags(), &s, cfg)
 	return s, nil
 }
 

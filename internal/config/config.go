@@ -50,6 +50,10 @@ type Config struct {
 	StdinMaxBytes  int64         // stdin.max_bytes (≥ 0)
 	StdinGrace     time.Duration // stdin.grace_ms: how long run waits for a piped stdin's first byte
 	Path           string        // the file actually loaded; "" when only defaults apply
+	// Backend is [backend] default: where new jobs run, "local" or "slurm".
+	Backend string
+	// Slurm holds the [slurm] submission defaults.
+	Slurm SlurmDefaults
 }
 
 // Default returns the built-in configuration. Each call returns fresh

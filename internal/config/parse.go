@@ -86,6 +86,7 @@ func parse(path string, data []byte) (Config, error) {
 			c.StdinGrace = time.Duration(min(ms, int64(duration.Never/time.Millisecond))) * time.Millisecond
 		}
 	}
+	p.cluster(&c)
 
 	if p.err != nil {
 		return Config{}, p.err

@@ -197,16 +197,20 @@ func run(ctx context.Context, name string, env []string, stdin *strings.Reader, 
 		case msg == "":
 			msg = err.Error()
 		}
-		return "", &Error{Op: name, Message: oneLine(msg)}
+		return "", &Error{Op: name, Message: oneLine(name, msg)}
 	}
 	return out.String(), nil
 }
 
-// oneLine joins a client's error lines ("sbatch: error: …") into one.
-func oneLine(s string) string {
+// oneLine joins a client's error lines ("sbatch: error: …") into one,
+// without the repeated program prefixes.
+func oneLine(name, s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
+		l = strings.TrimSpace(l)
+		l = strings.TrimPrefix(l, name+": ")
+		l = strings.TrimPrefix(l, "error: ")
+		lines[i] = l
 	}
 	return strings.Join(lines, "; ")
 }

@@ -67,6 +67,8 @@ type Meta struct {
 	Name string `json:"name,omitempty"`
 	// AgentEnv (added in v1.1) adds the agent environment at launch.
 	AgentEnv bool `json:"agent_env,omitempty"`
+	// Backend (added in v1.1) says where the job runs; absent means local.
+	Backend *Backend `json:"backend,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -76,7 +78,7 @@ var metaKeys = map[string]bool{
 	"env_keys": true, "env_vars": true, "env_vars_runtime": true, "mask": true, "cwd": true,
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
-	"agent_env": true,
+	"agent_env": true, "backend": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).
@@ -212,7 +214,37 @@ type State struct {
 	BootID         string   `json:"boot_id,omitempty"`
 	Supervisor     *Process `json:"supervisor,omitempty"`
 	Child          *Process `json:"child,omitempty"`
+	// Backend (added in v1.1) records the cluster submission of a job that
+	// does not run under a local supervisor (SPEC §11.7).
+	Backend *Backend `json:"backend,omitempty"`
 }
+
+// Backend kinds.
+const (
+	BackendLocal = "local"
+	BackendSlurm = "slurm"
+)
+
+// Backend is the "backend" object of meta.json and state.json (SPEC §11.7):
+// the kind, the cluster's id of the latest submission, and (meta.json only)
+// the submission options.
+type Backend struct {
+	Kind       string        `json:"kind"`
+	SlurmJobID string        `json:"slurm_job_id,omitempty"`
+	Slurm      *SlurmOptions `json:"slurm,omitempty"`
+}
+
+// SlurmOptions are a Slurm job's submission options.
+type SlurmOptions struct {
+	Partition string   `json:"partition,omitempty"`
+	TimeMS    int64    `json:"time_ms,omitempty"`
+	CPUs      int      `json:"cpus,omitempty"`
+	MemMB     int64    `json:"mem_mb,omitempty"`
+	Args      []string `json:"args,omitempty"`
+}
+
+// IsSlurm reports whether b names the Slurm backend.
+func (b *Backend) IsSlurm() bool { return b != nil && b.Kind == BackendSlurm }
 
 // Statuses known to state.json; any other value makes the file unreadable.
 var validStatus = map[string]bool{"created": true, "running": true, "exited": true, "killed": true, "failed": true}

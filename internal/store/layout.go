@@ -8,16 +8,19 @@ import "path/filepath"
 
 // File names inside a job directory (SPEC §2.1).
 const (
-	MetaFile         = "meta.json"
-	StateFile        = "state.json"
-	StdoutLog        = "stdout.log"
-	StderrLog        = "stderr.log"
-	FullLog          = "full.log"
-	StdinFile        = "stdin.bin"
-	CompletionEvent  = "completion_event.json"
-	NotificationLog  = "notification_events.ndjson"
-	LockFile         = ".lock"
-	ReserveFile      = ".reserve"
+	MetaFile        = "meta.json"
+	StateFile       = "state.json"
+	StdoutLog       = "stdout.log"
+	StderrLog       = "stderr.log"
+	FullLog         = "full.log"
+	StdinFile       = "stdin.bin"
+	CompletionEvent = "completion_event.json"
+	NotificationLog = "notification_events.ndjson"
+	LockFile        = ".lock"
+	ReserveFile     = ".reserve"
+	// KillRequestFile (added in v1.1) is written by kill just before it
+	// signals a cluster job, whose supervisor receives the signal too.
+	KillRequestFile  = ".kill-request"
 	SchemaVersion    = "0.1"
 	TimestampLayout  = "2006-01-02T15:04:05Z"
 	stagingPrefix    = StagingPrefix

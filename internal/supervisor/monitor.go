@@ -274,6 +274,7 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 	code, sig := proc.ExitOutcome(ws)
 	dur := at.Sub(s.spawnedAt).Milliseconds()
 	if sig != "" {
+		s.yieldToClusterCancel()
 		st.Job.Status = "killed"
 		st.Result.Signal = &sig
 	} else {

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,7 +31,7 @@ import (
 // It returns the process exit code: 1 without a valid request (no job is
 // touched), otherwise 0.
 func Main(args []string, stdin io.Reader, stdout *os.File) int {
-	root, id, ok := parseArgs(args)
+	root, id, backend, ok := parseArgs(args)
 	if !ok {
 		return 1
 	}
@@ -55,6 +56,16 @@ func Main(args []string, stdin io.Reader, stdout *os.File) int {
 	// SIGTERM (restart asks a lingering supervisor to go) ends the
 	// supervisor as it would by default, but first takes its command sinks
 	// down with it: they are in their own groups and would outlive it.
+	s := &supervisor{dir: dir, id: id, req: req, ackOut: stdout}
+	if backend == store.BackendSlurm {
+		// A batch job of a cluster: claim the submission, and tell our own
+		// kill from a cancellation behind our back (cluster.go).
+		if !s.claimSubmission() {
+			return 1
+		}
+		s.handleClusterSignals()
+		return s.run()
+	}
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
 	go func() {
@@ -62,26 +73,28 @@ func Main(args []string, stdin io.Reader, stdout *os.File) int {
 		notify.KillActiveSinks()
 		os.Exit(0)
 	}()
-
-	s := &supervisor{dir: dir, id: id, req: req, ackOut: stdout}
 	return s.run()
 }
 
-func parseArgs(args []string) (root, id string, ok bool) {
+func parseArgs(args []string) (root, id, backend string, ok bool) {
 	for i := 0; i+1 < len(args); i += 2 {
 		switch args[i] {
 		case "--root":
 			root = args[i+1]
 		case "--job-id":
 			id = args[i+1]
+		case "--backend":
+			if backend = args[i+1]; backend != store.BackendSlurm {
+				return "", "", "", false
+			}
 		default:
-			return "", "", false
+			return "", "", "", false
 		}
 	}
 	if len(args)%2 != 0 || !filepath.IsAbs(root) || !store.ValidID(id) {
-		return "", "", false
+		return "", "", "", false
 	}
-	return root, id, true
+	return root, id, backend, true
 }
 
 type supervisor struct {
@@ -96,6 +109,16 @@ type supervisor struct {
 	state     *store.State
 	timedOut  bool
 	reserve   string
+
+	// backend is the cluster submission this supervisor runs as (nil for a
+	// local launch); claim holds the job lock from the claim until S1.
+	backend *store.Backend
+	claim   *store.Lock
+	// childGroup is the job's process group once spawned, for the signal
+	// handler of a cluster supervisor (another goroutine).
+	childGroup atomic.Int64
+	// cancelled is closed when the cluster cancels the job behind our back.
+	cancelled chan struct{}
 }
 
 // launchError is a launch failure whose text is result.error.
@@ -123,6 +146,9 @@ func reason(err error) string {
 func (s *supervisor) run() int {
 	failpoint("before-start")
 	fullLog, err := s.start()
+	if s.claim != nil {
+		s.claim.Unlock()
+	}
 	if err != nil {
 		msg := err.Error()
 		var le *launchError
@@ -209,6 +235,7 @@ func (s *supervisor) start() (*os.File, error) {
 	failpoint("after-spawn")
 	s.cmd, s.spawnedAt = cmd, startedAt
 	pid := cmd.Process.Pid
+	s.childGroup.Store(int64(pid))
 	childStart, _ := proc.StartTime(pid)
 	s.ack(store.LaunchAck{Spawned: &store.Process{PID: pid, PGID: pid, StartTime: childStart}})
 	me := os.Getpid()
@@ -220,6 +247,7 @@ func (s *supervisor) start() (*os.File, error) {
 		BootID:     proc.BootID(),
 		Supervisor: &store.Process{PID: me, PGID: getpgrp(), StartTime: myStart},
 		Child:      &store.Process{PID: pid, PGID: pid, StartTime: childStart},
+		Backend:    s.backend,
 	}
 	failpoint("before-running-state")
 	if err := store.WriteState(s.dir, st); err != nil {
@@ -354,6 +382,7 @@ func (s *supervisor) writeLaunchFailure(msg string) {
 	myStart, _ := proc.StartTime(me)
 	st.BootID = proc.BootID()
 	st.Supervisor = &store.Process{PID: me, PGID: getpgrp(), StartTime: myStart}
+	st.Backend = s.backend
 	store.WriteState(s.dir, st)
 	s.dropReserve()
 }
