@@ -79,7 +79,7 @@ func main() {
 		fn func() error
 	}{
 		{"P1", h.p1}, {"P2", h.p2}, {"P3", h.p3}, {"P4", h.p4}, {"P5", h.p5},
-		{"P6", h.p6}, {"P7", h.p7}, {"P8", h.p8}, {"P9", h.p9},
+		{"P6", h.p6}, {"P7", h.p7}, {"P8", h.p8}, {"P9", h.p9}, {"P11", h.p11},
 	}
 	fmt.Fprintf(os.Stderr, "bench: %s, %d CPUs, %s/%s, tmp %s\n", abs, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, tmp)
 	h.note("machine: %s", machine())

@@ -42,16 +42,21 @@ type procResult struct {
 // "exec until exit": no copying goroutine, and a detached grandchild that
 // inherits the descriptors cannot delay the result.
 func spawn(argv, env []string, dir string) (procResult, error) {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return procResult{Rchar: -1}, err
+	}
+	defer devnull.Close()
+	return spawnWithStdin(argv, env, dir, devnull)
+}
+
+// spawnWithStdin is spawn with the given stdin.
+func spawnWithStdin(argv, env []string, dir string, stdin *os.File) (procResult, error) {
 	res := procResult{Rchar: -1}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return res, err
 	}
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		return res, err
-	}
-	defer devnull.Close()
 	out, err := tempFile()
 	if err != nil {
 		return res, err
@@ -64,7 +69,7 @@ func spawn(argv, env []string, dir string) (procResult, error) {
 	defer errf.Close()
 
 	t0 := time.Now()
-	p, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: dir, Env: env, Files: []*os.File{devnull, out, errf}})
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{Dir: dir, Env: env, Files: []*os.File{stdin, out, errf}})
 	if err != nil {
 		return res, err
 	}
