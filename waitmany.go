@@ -60,6 +60,10 @@ func (m *Manager) WaitMany(ctx context.Context, o WaitManyOptions) (*WaitManyRes
 			return nil, err
 		}
 	}
+	// Checked now, not when the payloads are read after a long wait.
+	if _, err := ParseRender(string(o.Render)); err != nil {
+		return nil, err
+	}
 	jobs, err := m.selectJobs(ctx, o)
 	if err != nil {
 		return nil, err

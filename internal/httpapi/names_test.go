@@ -79,6 +79,9 @@ func TestWaitManyRoute(t *testing.T) {
 	wantError(t, e.do(http.MethodGet, "/wait_many?name=a%20b", ""), http.StatusBadRequest, "invalid_argument", "")
 	wantError(t, e.do(http.MethodGet, "/wait_many?job_id="+slow+"&any=maybe", ""), http.StatusBadRequest, "invalid_argument", "")
 	wantError(t, e.do(http.MethodGet, "/wait_many?tag=bad!", ""), http.StatusBadRequest, "invalid_tag", "")
+	wantError(t, e.do(http.MethodGet, "/wait_many?job_id="+slow+"&render=bogus", ""), http.StatusBadRequest, "invalid_argument", "")
+	r = e.do(http.MethodGet, "/wait_many?job_id="+quick+"&render=terminal&until_ms=0", "")
+	wantOK(t, r, "wait_many")
 	wantError(t, e.do(http.MethodGet, "/wait_many", ""), http.StatusBadRequest, "invalid_argument", "")
 	wantError(t, e.do(http.MethodPost, "/wait_many", ""), http.StatusMethodNotAllowed, "invalid_request", "")
 }

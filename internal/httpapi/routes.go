@@ -73,13 +73,14 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byt
 }
 
 // GET /wait_many?job_id=A&job_id=B&tag=P&name=N&any=true&until_ms=&tail_lines=
-// &max_bytes=: wait for several jobs (SPEC §11.6). job_id is repeatable
+// &max_bytes=&render=: wait for several jobs (SPEC §11.6). job_id is repeatable
 // (ids, prefixes or @names, in order); tag patterns are ANDed; any
 // (true/false, default false) returns when one job is terminal. Without
 // until_ms the wait lasts until the condition holds or the client goes away.
 func (s *Server) waitMany(w http.ResponseWriter, r *http.Request, _ string, _ []byte) error {
 	q := r.URL.Query()
-	o := agentexec.WaitManyOptions{IDs: q["job_id"], Tags: q["tag"], Name: q.Get("name"), Poll: pollInterval, Forever: true}
+	o := agentexec.WaitManyOptions{IDs: q["job_id"], Tags: q["tag"], Name: q.Get("name"), Poll: pollInterval, Forever: true,
+		Render: agentexec.Render(q.Get("render"))}
 	if q.Has("name") {
 		if err := agentexec.ValidateName(o.Name); err != nil {
 			return err
