@@ -1,6 +1,7 @@
 package agentexec
 
 import (
+	"cmp"
 	"context"
 	"syscall"
 	"time"
@@ -74,18 +75,26 @@ type SlurmSpec struct {
 	Args      []string      // further sbatch arguments, each one --key=value
 }
 
-// buildBackend validates a definition's backend and its options.
-func buildBackend(spec *JobSpec) (*store.Backend, error) {
+// buildBackend validates a definition's backend and its options, over the
+// Manager's defaults.
+func buildBackend(spec *JobSpec, opts Options) (*store.Backend, error) {
 	s := spec.Slurm
 	hasSlurmOptions := s.Partition != "" || s.Time != 0 || s.CPUs != 0 || s.MemMB != 0 || len(s.Args) > 0
-	switch spec.Backend {
+	kind := spec.Backend
+	if kind == "" {
+		kind = opts.Backend
+	}
+	switch kind {
 	case "", store.BackendLocal:
 		if hasSlurmOptions {
-			return nil, newError(CodeInvalidArgument, "Slurm options need --backend slurm")
+			return nil, newError(CodeInvalidArgument, "Slurm options need the slurm backend (--backend slurm)")
 		}
 		return nil, nil // local is the default and is not recorded
 	case store.BackendSlurm:
-		return buildSlurmBackend(s)
+		d := opts.Slurm
+		merged := SlurmSpec{Partition: cmp.Or(s.Partition, d.Partition), Time: cmp.Or(s.Time, d.Time),
+			CPUs: cmp.Or(s.CPUs, d.CPUs), MemMB: cmp.Or(s.MemMB, d.MemMB), Args: append(append([]string(nil), d.Args...), s.Args...)}
+		return buildSlurmBackend(merged)
 	}
-	return nil, newError(CodeInvalidArgument, "invalid backend %q: use local or slurm", spec.Backend)
+	return nil, newError(CodeInvalidArgument, "invalid backend %q: use local or slurm", kind)
 }

@@ -90,7 +90,10 @@ func (slurmBackend) launch(ctx context.Context, m *Manager, j jobRef, logPath st
 	rec := &store.Backend{Kind: store.BackendSlurm, SlurmJobID: slurmID}
 	st, err := store.ReadState(j.dir)
 	if err == nil {
-		st.Backend = rec
+		// started_at stays hidden while the job is created; should Slurm
+		// drop the job before it starts, the failed state reports the
+		// submission as the attempt, like any failed launch.
+		st.Backend, st.Job.StartedAt = rec, store.Timestamp(attempt)
 		st.UpdatedAt = store.Timestamp(m.now())
 		err = store.WriteState(j.dir, st)
 	}

@@ -46,6 +46,13 @@ type Options struct {
 	// (configuration [notify] timeout_ms). 0 lets the supervisor read the
 	// default configuration file.
 	NotifyTimeout time.Duration
+	// Backend is where jobs run whose definition names no backend: ""
+	// or "local", or "slurm" (configuration [backend] default, SPEC §11.7).
+	Backend string
+	// Slurm holds the Slurm submission defaults (configuration [slurm]);
+	// a job's own non-zero options override them field by field, and its
+	// Args are appended.
+	Slurm SlurmSpec
 	// LongLived is set by servers (serve, mcp): supervisors are reaped by a
 	// goroutine instead of being left to re-parenting.
 	LongLived bool

@@ -149,7 +149,7 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		Name:            spec.Name,
 		AgentEnv:        spec.AgentEnv,
 	}
-	if meta.Backend, err = buildBackend(spec); err != nil {
+	if meta.Backend, err = buildBackend(spec, m.opts); err != nil {
 		return nil, err
 	}
 	masked := map[string]bool{}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentexec/agentexec"
 	"github.com/agentexec/agentexec/internal/cli"
+	"github.com/agentexec/agentexec/internal/slurm"
 	"github.com/agentexec/agentexec/internal/store"
 	"github.com/agentexec/agentexec/schema/schematest"
 )
@@ -40,6 +41,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "../../testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Condition:           scriptCondition,
 		Setup: func(env *testscript.Env) error {
 			root := filepath.Join(env.WorkDir, "jobs")
 			env.Setenv("AGENT_EXEC_ROOT", root)
@@ -296,4 +298,21 @@ func cmdProgressed(ts *testscript.TestScript, neg bool, args []string) {
 // mkfifo PATH: creates a named pipe.
 func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o600))
+}
+
+// scriptCondition answers the scripts' own conditions: [slurm] is true when
+// a Slurm cluster answers. CI sets AGENT_EXEC_REQUIRE_SLURM, and then a
+// missing cluster fails the script instead of skipping it.
+func scriptCondition(cond string) (bool, error) {
+	switch cond {
+	case "slurm":
+		if slurm.Available(context.Background()) {
+			return true, nil
+		}
+		if os.Getenv("AGENT_EXEC_REQUIRE_SLURM") != "" {
+			return false, errors.New("no Slurm cluster answers, and AGENT_EXEC_REQUIRE_SLURM is set (start one with scripts/slurm-dev-cluster.sh)")
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }

@@ -139,6 +139,9 @@ func (a *app) managerOptions(c *config.Config) agentexec.Options {
 		opts.ShellWrapper = c.Shell()
 		opts.StdinMaxBytes = agentexec.StdinLimit(c.StdinMaxBytes)
 		opts.NotifyTimeout = c.NotifyTimeout
+		opts.Backend = c.Backend
+		d := c.Slurm
+		opts.Slurm = agentexec.SlurmSpec{Partition: d.Partition, Time: d.Time, CPUs: d.CPUs, MemMB: d.MemMB, Args: d.Args}
 	}
 	return opts
 }

@@ -119,7 +119,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 	if !n.Empty() {
 		s.Notification = n
 	}
-	d.backendFlags.apply(cmd.Flags(), &s, cfg)
+	d.backendFlags.apply(&s)
 	return s, nil
 }
 

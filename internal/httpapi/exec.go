@@ -92,6 +92,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	var (
 		command, tags                   []string
 		cwd, stdin, name, render        string
+		backend                         string
 		env                             map[string]string
 		wait, ensure, agentEnv          bool
 		timeoutMS, killAfterMS, untilMS uint64
@@ -120,6 +121,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	d.get("settle_ms", uintWant, &settleMS)
 	d.get("render", "a string", &render)
 	d.get("agent_env", "a boolean", &agentEnv)
+	d.get("backend", `"local" or "slurm"`, &backend)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -138,7 +140,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 		return req, invalidRequest("ensure requires name")
 	}
 	req.Ensure = ensure
-	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags, Name: name, AgentEnv: agentEnv}
+	spec := agentexec.JobSpec{Command: command, Cwd: cwd, Tags: tags, Name: name, AgentEnv: agentEnv, Backend: backend}
 	spec.Timeout, _ = millis(timeoutMS)
 	if hasTimeout {
 		spec.Timeout, _ = millis(secondsToMillis(timeoutSecs))

@@ -214,7 +214,7 @@ func TestToolsList(t *testing.T) {
 			"stdin": {"string", nil}, "stdin_file": {"string", nil}, "until_ms": {"integer", 10000.0},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "settle_ms": {"integer", 500.0},
 			"render": {"string", "terminal"}, "agent_env": {"boolean", true},
-			"name": {"string", nil}, "ensure": {"boolean", false}}},
+			"name": {"string", nil}, "ensure": {"boolean", false}, "backend": {"string", nil}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}}},
