@@ -1,0 +1,3 @@
+package fieldsdoc
+
+//go:generate go run ./gen -o ../../docs/fields.md
