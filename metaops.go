@@ -2,6 +2,7 @@ package agentexec
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/agentexec/agentexec/internal/store"
@@ -170,6 +171,9 @@ func (m *Manager) updateMeta(ctx context.Context, j jobRef, edit func(*store.Met
 		return nil, err
 	}
 	if err := store.WriteMeta(j.dir, meta); err != nil {
+		if se := (*store.MetaSizeError)(nil); errors.As(err, &se) {
+			return nil, definitionTooLarge(se)
+		}
 		return nil, newError(CodeInternal, "write meta.json of job %s: %v", j.id, err)
 	}
 	return meta, nil

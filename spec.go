@@ -2,6 +2,7 @@ package agentexec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -216,6 +217,13 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	return meta, nil
 }
 
+// definitionTooLarge is the invalid_argument of a job definition whose
+// meta.json would exceed what readers accept: one limit for every path
+// (CLI, HTTP, MCP, library), enforced where the file is written.
+func definitionTooLarge(se *store.MetaSizeError) *Error {
+	return newError(CodeInvalidArgument, "job definition too large: its meta.json would be %d bytes, over the limit of %d bytes (command, env values, tags and notification settings count, as escaped JSON)", se.Size, store.MaxJSONFile)
+}
+
 // createJob validates spec and creates the job directory, returning it with
 // its lock held. A named job is entered in the name index before it
 // appears; the caller holds the name lock (claimName).
@@ -244,6 +252,9 @@ func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.
 	}
 	id, lock, err := store.Create(m.root, nj)
 	if err != nil {
+		if se := (*store.MetaSizeError)(nil); errors.As(err, &se) {
+			return jobRef{}, nil, nil, definitionTooLarge(se)
+		}
 		return jobRef{}, nil, nil, internalError(err)
 	}
 	return jobRef{id: id, dir: store.Dir(m.root, id)}, meta, lock, nil

@@ -297,8 +297,16 @@ func indent(b []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// maxJSONFile bounds meta.json and state.json; real ones are a few KiB.
-const maxJSONFile = 4 << 20
+// MaxJSONFile bounds meta.json and state.json; real ones are a few KiB.
+// Readers refuse larger files, so writers refuse to produce them.
+const MaxJSONFile = 4 << 20
+
+const maxJSONFile = MaxJSONFile
+
+// ErrTooLarge is returned (wrapped) by WriteMeta for a definition whose
+// meta.json would exceed MaxJSONFile: it would be written, then be
+// unreadable forever.
+var ErrTooLarge = errors.New("too large")
 
 // ReadJSONFile reads a job's JSON file defensively: only a regular file
 // that is not a symbolic link, opened without blocking (a FIFO put in its
@@ -353,6 +361,9 @@ func WriteMeta(dir string, m *Meta) error {
 	if err != nil {
 		return err
 	}
+	if len(b) > MaxJSONFile {
+		return &MetaSizeError{Size: len(b)}
+	}
 	return WriteFileAtomic(filepath.Join(dir, MetaFile), b)
 }
 
@@ -364,3 +375,13 @@ func WriteState(dir string, s *State) error {
 	}
 	return WriteFileAtomic(filepath.Join(dir, StateFile), b)
 }
+
+// MetaSizeError is a meta.json that would exceed MaxJSONFile. It matches
+// ErrTooLarge.
+type MetaSizeError struct{ Size int }
+
+func (e *MetaSizeError) Error() string {
+	return fmt.Sprintf("meta.json would be %d bytes, over the limit of %d bytes", e.Size, MaxJSONFile)
+}
+
+func (e *MetaSizeError) Is(target error) bool { return target == ErrTooLarge }
