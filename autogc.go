@@ -100,7 +100,10 @@ func (m *Manager) autoGCCaps(ctx context.Context, o AutoGCOptions, budget int) (
 		return 0 // no more jobs of any state than the count cap allows
 	}
 	slices.Sort(names)
-	jobs := m.examineJobs(ctx, names, math.MaxInt64, "", o.MaxBytes > 0)
+	jobs, err := examined(m.examineJobs(ctx, names, math.MaxInt64, "", o.MaxBytes > 0))
+	if err != nil {
+		return // out of resources: try again at the next launch
+	}
 	for _, g := range applyCaps(jobs, o.MaxJobs, o.MaxBytes, o.JustLaunched) {
 		if deleted >= budget || ctx.Err() != nil {
 			break

@@ -61,6 +61,25 @@ type gcJob struct {
 	cand   bool      // a deletion candidate
 	ts     time.Time // gc timestamp; zero when unknown
 	bytes  int64     // size, computed when needed (-1 = not yet)
+	gone   bool      // removed by someone else since the scan
+	err    error     // reading it ran out of a resource
+}
+
+// examined drops the jobs that vanished since the scan (a concurrent gc or
+// delete: they are simply not reported) and fails with internal_error when
+// the system ran out of a resource while reading one: that says nothing
+// about the job and must not be reported as state_unreadable.
+func examined(jobs []gcJob) ([]gcJob, error) {
+	kept := jobs[:0]
+	for _, g := range jobs {
+		if g.err != nil {
+			return nil, newError(CodeInternal, "examine job %s: %v", g.id, g.err)
+		}
+		if !g.gone {
+			kept = append(kept, g)
+		}
+	}
+	return kept, nil
 }
 
 // GC removes terminal jobs by age, count and size across the whole root
@@ -87,7 +106,10 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 		}
 	}
 	slices.Sort(names)
-	jobs := m.examineJobs(ctx, names, o.OlderThan, o.OlderThanRaw, o.MaxBytes > 0)
+	jobs, err := examined(m.examineJobs(ctx, names, o.OlderThan, o.OlderThanRaw, o.MaxBytes > 0))
+	if err != nil {
+		return nil, err
+	}
 	applyCaps(jobs, o.MaxJobs, o.MaxBytes, "")
 
 	res.Jobs = make([]GCEntry, len(jobs))
@@ -132,9 +154,14 @@ func (m *Manager) examineJobs(ctx context.Context, names []string, olderThan tim
 		g := &jobs[i]
 		g.id, g.dir, g.bytes = j.id, j.dir, -1
 		st, err := store.ReadState(j.dir)
-		if err != nil {
+		switch {
+		case err != nil && store.ResourceExhausted(err):
+			g.err = err
+		case err != nil && store.Vanished(j.dir, err):
+			g.gone = true
+		case err != nil:
 			g.state, g.reason = StateUnknown, reasonStateUnreadable
-		} else {
+		default:
 			st = m.reconcile(ctx, j, st, false)
 			g.state, g.ts = State(st.Job.Status), gcTimestamp(st)
 			switch {

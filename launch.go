@@ -30,14 +30,24 @@ const SuperviseArg = "_supervise"
 // error is returned.
 func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (time.Time, error) {
 	attempt := m.now()
+	// One descriptor held in reserve for the failed state: a launch that
+	// fails because descriptors ran out (pipes, fork) must still be able
+	// to record that it failed, or the job would stay created while the
+	// caller is told it failed.
+	spare, _ := os.Open(os.DevNull)
+	defer spare.Close()
+	fail := func(prev *store.State, msg string) error {
+		spare.Close()
+		return m.failLaunch(j, attempt, prev, msg)
+	}
 	if err := refuseInSupervisor(); err != nil {
-		return time.Time{}, m.failLaunch(j, attempt, nil, err.Error())
+		return time.Time{}, fail(nil, err.Error())
 	}
 	exe := m.opts.SupervisorExe
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
-			return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
+			return time.Time{}, fail(nil, "launch_failed: start supervisor: "+err.Error())
 		}
 	}
 	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath,
@@ -48,15 +58,15 @@ func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (ti
 	cmd.SysProcAttr = proc.DetachedAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, fail(nil, "launch_failed: start supervisor: "+err.Error())
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, fail(nil, "launch_failed: start supervisor: "+err.Error())
 	}
 	cloexecOnce.Do(proc.CloseInheritedOnExec)
 	if err := cmd.Start(); err != nil {
-		return time.Time{}, m.failLaunch(j, attempt, nil, "launch_failed: start supervisor: "+err.Error())
+		return time.Time{}, fail(nil, "launch_failed: start supervisor: "+err.Error())
 	}
 	m.log.Debug("launch: supervisor started; waiting for its acknowledgement", "job", j.id, "exe", exe, "supervisor_pid", cmd.Process.Pid)
 	// The request is tiny (well under a pipe buffer), so this never blocks
@@ -108,7 +118,7 @@ func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (ti
 		// have failed, write it here so the job never stays created.
 		go reap(cmd)
 		if st, err := store.ReadState(j.dir); err != nil || st.Job.Status != "failed" {
-			return ackAt, m.failLaunch(j, attempt, nil, ack.Error)
+			return ackAt, fail(nil, ack.Error)
 		}
 		return ackAt, &Error{Code: CodeLaunchFailed, Message: ack.Error,
 			Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
@@ -150,7 +160,7 @@ func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (ti
 	if n := proc.KillHoldersSince(j.stdoutPath(), supStart); n > 0 {
 		m.log.Debug("killed unannounced processes of a failed launch", "job", j.id, "count", n)
 	}
-	return ackAt, m.failLaunch(j, attempt, st, msg)
+	return ackAt, fail(st, msg)
 }
 
 // killSupervisor SIGKILLs a supervisor that did not acknowledge, with
@@ -184,7 +194,14 @@ func (m *Manager) failLaunch(j jobRef, attempt time.Time, prev *store.State, msg
 		st.Supervisor, st.BootID = prev.Supervisor, prev.BootID
 	}
 	if err := store.WriteState(j.dir, st); err != nil {
+		// Report what is persisted, not what was meant to be.
 		m.log.Warn("write failed state", "job", j.id, "err", err)
+		persisted := StateUnknown
+		if cur, rerr := store.ReadState(j.dir); rerr == nil {
+			persisted = State(cur.Job.Status)
+		}
+		return &Error{Code: CodeLaunchFailed, Message: msg + "; recording the failed state failed too: " + err.Error(),
+			Details: &LaunchFailedDetails{JobID: j.id, State: persisted}}
 	}
 	m.log.Debug("launch failed", "job", j.id, "reason", msg)
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // the supervisor that kept it is gone

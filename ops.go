@@ -247,13 +247,20 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 		sum     JobSummary
 		skipped bool
 		keep    bool
+		err     error // the system ran out of a resource
 	}
 	entries := make([]entry, len(names))
 	parallel(len(names), func(i int) {
 		j := jobRef{id: names[i], dir: store.Dir(m.root, names[i])}
 		meta, err := store.ReadMeta(j.dir)
 		if err != nil {
-			entries[i].skipped = true
+			switch {
+			case store.ResourceExhausted(err):
+				entries[i].err = err
+			case store.Vanished(j.dir, err): // a concurrent gc or delete: not listed
+			default:
+				entries[i].skipped = true // a damaged directory
+			}
 			return
 		}
 		if cwd != "" && meta.Cwd != cwd {
@@ -266,6 +273,13 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 		}
 		sum := JobSummary{JobID: meta.Job.ID, CreatedAt: meta.CreatedAt, Tags: meta.Tags, Command: meta.Command, Name: meta.Name}
 		if st, err := store.ReadState(j.dir); err != nil {
+			switch {
+			case store.ResourceExhausted(err):
+				entries[i].err = err
+				return
+			case store.Vanished(j.dir, err):
+				return
+			}
 			sum.State = StateUnknown
 		} else {
 			st = m.reconcile(ctx, j, st, false)
@@ -278,6 +292,11 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 		}
 		entries[i].sum, entries[i].keep = sum, true
 	})
+	for _, e := range entries {
+		if e.err != nil {
+			return nil, newError(CodeInternal, "list jobs: %v", e.err)
+		}
+	}
 	for _, e := range entries {
 		if e.skipped {
 			res.Skipped++

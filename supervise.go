@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 	"github.com/agentexec/agentexec/internal/supervisor"
 )
@@ -21,12 +22,15 @@ import (
 //	}
 //
 // It returns at once unless the process was started as a supervisor; then
-// it runs the supervisor and exits the process.
+// it runs the supervisor and exits the process. Either way it first sets up
+// the Go runtime's I/O poller while descriptors are free, so that running
+// out of them later is an error to report, not a runtime crash.
 //
 // A program that forgets it cannot multiply itself: in a process started as
 // a supervisor, [Open] refuses with launch_failed, so the launch fails fast
 // and no job is ever created or launched from there.
 func SuperviseMain() {
+	proc.InitPoller()
 	if startedAsSupervisor() {
 		os.Exit(supervisor.Main(os.Args[2:], os.Stdin, os.Stdout))
 	}

@@ -15,7 +15,7 @@ import (
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, TempPrefix+randomHex(8))
-	f, err := OpenJobFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := retryExhausted(func() (*os.File, error) { return OpenJobFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) })
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}

@@ -312,6 +312,10 @@ var ErrTooLarge = errors.New("too large")
 // that is not a symbolic link, opened without blocking (a FIFO put in its
 // place must not hang a reader) and at most 4 MiB.
 func ReadJSONFile(path string) ([]byte, error) {
+	return retryExhausted(func() ([]byte, error) { return readJSONFile(path) })
+}
+
+func readJSONFile(path string) ([]byte, error) {
 	f, err := OpenJobFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
