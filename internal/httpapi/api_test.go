@@ -362,10 +362,19 @@ func TestWaitClientDisconnect(t *testing.T) {
 	if s.str("state") != "running" {
 		t.Fatalf("job affected: %s", s.body)
 	}
-	// The launched job of the abandoned /exec keeps running too.
-	l := e.do(http.MethodGet, "/jobs?state=running", "")
-	if jobs, _ := l.field("jobs"); len(jobs.([]any)) != 2 {
-		t.Fatalf("running jobs: %s", l.body)
+	// The launched job of the abandoned /exec keeps running too. The
+	// server may still be launching it when the client has gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l := e.do(http.MethodGet, "/jobs?state=running", "")
+		jobs, _ := l.field("jobs")
+		if len(jobs.([]any)) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("running jobs: %s", l.body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
