@@ -56,6 +56,9 @@ func (m *Manager) deleteOne(ctx context.Context, id string, dryRun bool) (*Delet
 	if st, err := store.ReadState(j.dir); err == nil {
 		st = m.reconcile(ctx, j, st, true)
 		state = State(st.Job.Status)
+		if n := len(leftoverTree(j, st)); n > 0 {
+			return nil, newError(CodeInvalidState, "invalid job state: cannot delete job %s: %d process(es) of its tree are still alive; kill it first", j.id, n)
+		}
 		if state == StateRunning || !waitProcessesGone(ctx, st, lingerWait) {
 			return nil, newError(CodeInvalidState, "invalid job state: cannot delete job %s: job is currently running", j.id)
 		}
@@ -176,6 +179,10 @@ func (m *Manager) deleteInScope(ctx context.Context, j jobRef, dryRun bool) *Del
 		st = nil
 	}
 	if skip(st) {
+		return e
+	}
+	if treeOutlivesChild(j, st) {
+		e.Reason = reasonTreeAlive
 		return e
 	}
 	if !waitProcessesGone(ctx, st, lingerWait) {

@@ -50,6 +50,7 @@ const (
 	reasonMaxBytes        = "max_bytes"
 	reasonLocked          = "locked"
 	reasonDeleteFailed    = "delete_failed: "
+	reasonTreeAlive       = "tree_alive" // a terminal job whose process tree lives (SPEC §11.4)
 )
 
 // gcJob is one job directory as seen by the examination pass.
@@ -169,6 +170,8 @@ func (m *Manager) examineJobs(ctx context.Context, names []string, olderThan tim
 				g.reason = reasonRunning
 			case !g.state.Terminal():
 				g.reason = reasonNonTerminal
+			case treeOutlivesChild(j, st):
+				g.reason = reasonTreeAlive
 			case g.ts.IsZero() || now.Sub(g.ts) <= olderThan:
 				g.reason = reasonTooRecent
 			default:
@@ -275,6 +278,9 @@ func (m *Manager) gcCandidate(g *gcJob, dryRun bool) GCEntry {
 		return e
 	case !e.State.Terminal():
 		e.Reason = reasonNonTerminal
+		return e
+	case treeOutlivesChild(jobRef{id: g.id, dir: g.dir}, st):
+		e.Reason = reasonTreeAlive
 		return e
 	case processAlive(st):
 		// A supervisor still delivering notifications, or an orphaned

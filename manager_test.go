@@ -26,7 +26,7 @@ func openTestManager(t *testing.T, opts agentexec.Options) *agentexec.Manager {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		res, err := m.List(context.Background(), agentexec.ListOptions{All: true, State: agentexec.StateRunning})
+		res, err := m.List(context.Background(), agentexec.ListOptions{All: true, State: agentexec.StateRunning, WithLiveTrees: true})
 		if err == nil {
 			for _, j := range res.Jobs {
 				m.Kill(context.Background(), j.JobID, agentexec.KillOptions{Signal: "KILL"})

@@ -150,7 +150,7 @@ func TestNotifySetDuringRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"schema_version", "event_type", "job_id", "state", "command", "cwd", "started_at", "finished_at", "duration_ms", "exit_code", "stdout_log_path", "stderr_log_path", "delivery_results"}
+	want := []string{"schema_version", "event_type", "job_id", "state", "command", "cwd", "started_at", "finished_at", "duration_ms", "exit_code", "stdout_log_path", "stderr_log_path", "resources", "delivery_results"}
 	if got := keysInOrder(t, data); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("completion_event.json keys %v", got)
 	}

@@ -126,6 +126,7 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 	res.State = oc.state
 	res.ExitCode, res.FinishedAt, res.Signal, res.DurationMS, res.TimedOut, res.Error =
 		oc.exitCode, oc.finishedAt, oc.signal, oc.durationMS, oc.timedOut, oc.err
+	res.TimeoutKind, res.Resources, res.OOMKilled = oc.timeoutKind, oc.resources, oc.oomKilled
 	return res, nil
 }
 

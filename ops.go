@@ -35,6 +35,8 @@ func (m *Manager) Status(ctx context.Context, id string) (*StatusResult, error) 
 		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
 	}
 	res.Backend, res.BackendState = backendStatus(ctx, st)
+	res.TimeoutKind, res.Resources, res.OOMKilled = oc.timeoutKind, oc.resources, oc.oomKilled
+	res.Live = liveInfo(j, st, time.Now())
 	return res, nil
 }
 
@@ -114,7 +116,8 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 	return &WaitResult{
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, FinishedAt: oc.finishedAt, Signal: oc.signal,
 		DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
-		Snapshot: *excerptOf(j, o.TailLines, o.MaxBytes, o.Render),
+		Snapshot:    *excerptOf(j, o.TailLines, o.MaxBytes, o.Render),
+		TimeoutKind: oc.timeoutKind, Resources: oc.resources, OOMKilled: oc.oomKilled,
 	}, nil
 }
 
@@ -180,9 +183,17 @@ func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResu
 			return nil, newError(CodeInvalidState, "invalid job state: job %s is in 'created' state and has not been started; cannot send signal", j.id)
 		}
 	}
-	if st.Job.Status == "running" || st.Job.Status == "failed" && st.Result.Error != nil && *st.Result.Error == "supervisor_lost" {
-		if _, err := m.signalJob(ctx, j, st, sig); err != nil {
-			return nil, err
+	terminal := store.Terminal(st.Job.Status)
+	groupToo := st.Job.Status == "running" || st.Job.Status == "failed" && st.Result.Error != nil && *st.Result.Error == "supervisor_lost"
+	n, err := m.signalWithTree(ctx, j, st, sig, groupToo)
+	if err != nil {
+		return nil, err
+	}
+	var signalled *int
+	if terminal && n > 0 {
+		signalled = &n
+		if !o.NoWait {
+			waitUntil(ctx, time.Now().Add(killObserve), func() bool { return len(leftoverTree(j, st)) == 0 })
 		}
 	}
 	if !o.NoWait && st.Job.Status == "running" {
@@ -193,7 +204,7 @@ func (m *Manager) Kill(ctx context.Context, id string, o KillOptions) (*KillResu
 		return nil, err
 	}
 	oc := outcomeOf(st)
-	return &KillResult{JobID: j.id, Signal: name, State: oc.state, ExitCode: oc.exitCode}, nil
+	return &KillResult{JobID: j.id, Signal: name, State: oc.state, ExitCode: oc.exitCode, DescendantsSignalled: signalled}, nil
 }
 
 // signalChild sends sig to the job's process group after verifying that the
@@ -224,6 +235,9 @@ type ListOptions struct {
 	Cwd   string // "" = Options.Cwd; ignored with All
 	All   bool
 	Tags  []string // filter patterns, ANDed
+	// WithLiveTrees also keeps terminal jobs whose tree still lives,
+	// whatever State says (ps: what is still running, SPEC §11.4).
+	WithLiveTrees bool
 }
 
 // List enumerates jobs, newest start first.
@@ -286,8 +300,9 @@ func (m *Manager) List(ctx context.Context, o ListOptions) (*ListResult, error) 
 			oc := outcomeOf(st)
 			sum.State, sum.ExitCode, sum.FinishedAt = oc.state, oc.exitCode, oc.finishedAt
 			sum.StartedAt, sum.UpdatedAt = startedAt(st), st.UpdatedAt
+			sum.DescendantsAlive = len(leftoverTree(j, st))
 		}
-		if o.State != "" && sum.State != o.State {
+		if o.State != "" && sum.State != o.State && !(o.WithLiveTrees && sum.DescendantsAlive > 0) {
 			return
 		}
 		entries[i].sum, entries[i].keep = sum, true

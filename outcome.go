@@ -15,6 +15,10 @@ type outcome struct {
 	durationMS *int64
 	timedOut   bool
 	err        string
+	// Added in v1.1 (SPEC §11.4).
+	timeoutKind string
+	resources   *Resources
+	oomKilled   bool
 }
 
 func outcomeOf(st *store.State) outcome {
@@ -33,6 +37,10 @@ func outcomeOf(st *store.State) outcome {
 		o.durationMS = st.Result.DurationMS
 	}
 	o.timedOut = st.Result.TimedOut
+	if o.timedOut {
+		o.timeoutKind = st.Result.TimeoutKind
+	}
+	o.resources, o.oomKilled = resourcesOf(st), st.OOMKilled
 	if o.state == StateFailed && st.Result.Error != nil {
 		o.err = *st.Result.Error
 	}

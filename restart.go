@@ -100,6 +100,11 @@ func (m *Manager) stopForRestart(ctx context.Context, j jobRef, st *store.State,
 			return newError(CodeInvalidState, "invalid job state: job %s did not stop within 5000 ms; not restarted", j.id)
 		}
 	}
+	// No process of the previous run may write into the new run's logs:
+	// stop whatever is left of its tree (SPEC §11.4).
+	if !stopTree(ctx, j, st, sig) {
+		return newError(CodeInvalidState, "invalid job state: the process tree of job %s did not stop within 5000 ms; not restarted", j.id)
+	}
 	m.endSupervisor(ctx, st)
 	return nil
 }
@@ -107,7 +112,7 @@ func (m *Manager) stopForRestart(ctx context.Context, j jobRef, st *store.State,
 // stopRunning signals the verified group, waits for the terminal state,
 // escalates to SIGKILL. It reports whether the job became terminal.
 func (m *Manager) stopRunning(ctx context.Context, j jobRef, st *store.State, sig syscall.Signal) (bool, error) {
-	if _, err := m.signalJob(ctx, j, st, sig); err != nil {
+	if _, err := m.signalWithTree(ctx, j, st, sig, true); err != nil {
 		return false, err
 	}
 	cur, err := m.waitTerminalHeld(ctx, j, time.Now().Add(restartGrace))
@@ -117,7 +122,7 @@ func (m *Manager) stopRunning(ctx context.Context, j jobRef, st *store.State, si
 	if store.Terminal(cur.Job.Status) {
 		return true, nil
 	}
-	if _, err := m.signalJob(ctx, j, cur, syscall.SIGKILL); err != nil {
+	if _, err := m.signalWithTree(ctx, j, cur, syscall.SIGKILL, true); err != nil {
 		return false, err
 	}
 	cur, err = m.waitTerminalHeld(ctx, j, time.Now().Add(restartKillGrace))
@@ -251,7 +256,7 @@ func (m *Manager) resetForRestart(j jobRef) error {
 	if err := store.TruncateLogs(j.dir); err != nil {
 		return internalError(err)
 	}
-	for _, name := range []string{store.CompletionEvent, store.NotificationLog} {
+	for _, name := range []string{store.CompletionEvent, store.NotificationLog, store.TreeFile} {
 		if err := os.Remove(filepath.Join(j.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return internalError(err)
 		}

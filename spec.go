@@ -53,6 +53,13 @@ type JobSpec struct {
 	// supervisor, "slurm" for a Slurm batch job with the Slurm options.
 	Backend string
 	Slurm   SlurmSpec
+	// Descendants is what happens to the rest of the job's process tree
+	// when the direct child exits: "" or "leave" (default), "kill", "wait"
+	// (SPEC §11.4).
+	Descendants string
+	// IdleTimeout stops a job that wrote no output byte for this long;
+	// 0 = off.
+	IdleTimeout time.Duration
 }
 
 // CanonicalDir makes dir absolute against base, cleans it and resolves
@@ -136,6 +143,12 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 			return nil, err
 		}
 	}
+	if err := ValidateDescendants(spec.Descendants); err != nil {
+		return nil, err
+	}
+	if spec.IdleTimeout < 0 {
+		return nil, newError(CodeInvalidArgument, "idle timeout must not be negative")
+	}
 	meta := &store.Meta{
 		Command:         append([]string(nil), spec.Command...),
 		Root:            m.root,
@@ -149,9 +162,13 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		ShellWrapper:    append([]string(nil), wrapper...),
 		Name:            spec.Name,
 		AgentEnv:        spec.AgentEnv,
+		IdleTimeoutMS:   spec.IdleTimeout.Milliseconds(),
 	}
 	if meta.Backend, err = buildBackend(spec, m.opts); err != nil {
 		return nil, err
+	}
+	if spec.Descendants != DescendantsLeave {
+		meta.Descendants = spec.Descendants
 	}
 	masked := map[string]bool{}
 	for _, k := range spec.Mask {

@@ -57,6 +57,10 @@ type LaunchResult struct {
 	// returned job's command, cwd or environment keys differ from the
 	// request.
 	CommandDiffers *bool `json:"command_differs,omitempty"`
+	// Added in v1.1 (SPEC §11.4).
+	TimeoutKind string     `json:"timeout_kind,omitempty"`
+	Resources   *Resources `json:"resources,omitempty"`
+	OOMKilled   bool       `json:"oom_killed,omitempty"`
 }
 
 // CreateResult is the payload of create.
@@ -100,6 +104,12 @@ type StatusResult struct {
 	// (e.g. PENDING).
 	Backend      *BackendInfo `json:"backend,omitempty"`
 	BackendState string       `json:"backend_state,omitempty"`
+	// Added in v1.1 (SPEC §11.4).
+	TimeoutKind string     `json:"timeout_kind,omitempty"`
+	Resources   *Resources `json:"resources,omitempty"`
+	OOMKilled   bool       `json:"oom_killed,omitempty"`
+	// Live is present while the job's tree lives (Linux).
+	Live *LiveInfo `json:"live,omitempty"`
 }
 
 // TailResult is the payload of tail.
@@ -129,6 +139,10 @@ type WaitResult struct {
 	Error      string `json:"error,omitempty"`
 	// The output fields follow, flattened in the Snapshot's key order.
 	Snapshot
+	// Added in v1.1 (SPEC §11.4).
+	TimeoutKind string     `json:"timeout_kind,omitempty"`
+	Resources   *Resources `json:"resources,omitempty"`
+	OOMKilled   bool       `json:"oom_killed,omitempty"`
 }
 
 // KillResult is the payload of kill.
@@ -137,6 +151,9 @@ type KillResult struct {
 	Signal   string `json:"signal"`
 	State    State  `json:"state"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	// DescendantsSignalled is present when the job was terminal and its
+	// tree still lived: how many of its processes were signalled.
+	DescendantsSignalled *int `json:"descendants_signalled,omitempty"`
 }
 
 // JobSummary is one entry of list.
@@ -152,6 +169,8 @@ type JobSummary struct {
 	Command    []string `json:"command"`
 	// Name (added, SPEC §11.6) is the job's name, if it has one.
 	Name string `json:"name,omitempty"`
+	// DescendantsAlive counts the live processes of a terminal job's tree.
+	DescendantsAlive int `json:"descendants_alive,omitempty"`
 }
 
 // ListResult is the payload of list and ps.

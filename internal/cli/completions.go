@@ -91,6 +91,8 @@ var idCompletionStates = map[string][]agentexec.State{
 // idCommands are the commands whose first positional argument is a job id.
 var idCommands = []string{"start", "restart", "status", "tail", "wait", "kill", "delete", "tag set", "notify set"}
 
+var descendantsModes = []string{agentexec.DescendantsLeave, agentexec.DescendantsKill, agentexec.DescendantsWait}
+
 var signalNames = []string{"TERM", "INT", "KILL", "HUP", "QUIT", "USR1", "USR2"}
 
 // attachCompletions walks the finished command tree and installs dynamic
@@ -109,6 +111,11 @@ func attachCompletions(root *cobra.Command, a *app) {
 		if f := c.Flags().Lookup("signal"); f != nil {
 			if _, ok := c.GetFlagCompletionFunc("signal"); !ok {
 				c.RegisterFlagCompletionFunc("signal", cobra.FixedCompletions(signalNames, cobra.ShellCompDirectiveNoFileComp))
+			}
+		}
+		if f := c.Flags().Lookup("descendants"); f != nil {
+			if _, ok := c.GetFlagCompletionFunc("descendants"); !ok {
+				c.RegisterFlagCompletionFunc("descendants", cobra.FixedCompletions(descendantsModes, cobra.ShellCompDirectiveNoFileComp))
 			}
 		}
 		for _, sub := range c.Commands() {
@@ -155,18 +162,32 @@ func jobIDCompletion(a *app, states ...agentexec.State) cobra.CompletionFunc {
 					newest[j.Name] = j
 				}
 			}
-			if strings.HasPrefix(j.JobID, toComplete) && (len(states) == 0 || hasState(states, j.State)) {
+			if strings.HasPrefix(j.JobID, toComplete) && offered(cmd, states, j) {
 				out = append(out, cobra.CompletionWithDesc(j.JobID, completionDesc(j)))
 			}
 		}
 		for _, n := range names {
 			j := newest[n]
-			if ref := agentexec.NamePrefix + n; strings.HasPrefix(ref, toComplete) && (len(states) == 0 || hasState(states, j.State)) {
+			if ref := agentexec.NamePrefix + n; strings.HasPrefix(ref, toComplete) && offered(cmd, states, j) {
 				out = append(out, cobra.CompletionWithDesc(ref, completionDesc(j)))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// offered reports whether job j is a candidate for cmd's <ID>: its state is
+// one of states (any when none), except that a finished job whose tree
+// still lives can be killed but not deleted (SPEC §11.4).
+func offered(cmd *cobra.Command, states []agentexec.State, j agentexec.JobSummary) bool {
+	ok := len(states) == 0 || hasState(states, j.State)
+	switch cmd.Name() {
+	case "kill":
+		ok = ok || j.DescendantsAlive > 0
+	case "delete":
+		ok = ok && j.DescendantsAlive == 0
+	}
+	return ok
 }
 
 // completionDesc renders "<state> <command>" on one short line: a tab or

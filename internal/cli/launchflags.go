@@ -30,6 +30,8 @@ type defFlags struct {
 	ensure                            bool
 	agentEnv                          bool
 	backendFlags
+	descendants string
+	idleTimeout time.Duration
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -57,6 +59,9 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	fs.StringVar(&d.stdin, "stdin", "", "job input: the value itself, or - to read the caller's stdin")
 	fs.StringVar(&d.stdinFile, "stdin-file", "", "job input copied from this file")
 	addCount(fs, &d.stdinMaxBytes, "stdin-max-bytes", config.DefaultStdinMaxBytes, "job input limit in bytes")
+	d.descendants = agentexec.DescendantsLeave
+	fs.Var(enumValue{&d.descendants, []string{agentexec.DescendantsLeave, agentexec.DescendantsKill, agentexec.DescendantsWait}}, "descendants", "when the command exits while processes it started live: leave|kill|wait")
+	addDuration(fs, &d.idleTimeout, "idle-timeout", 0, "stop the job when it writes no output for this long; 0 = off")
 	if withNoStdin {
 		fs.BoolVar(&d.noStdin, "no-stdin", false, "give the job /dev/null as stdin")
 	}
@@ -103,7 +108,8 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 		Command: command, Cwd: d.cwd, Env: d.env, EnvFiles: d.envFiles, NoInheritEnv: d.noInheritEnv,
 		Mask: d.mask, Tags: d.tags, Timeout: d.timeout, KillAfter: d.killAfter, ProgressEvery: d.progressEvery,
 		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes), Name: d.name,
-		AgentEnv: d.agentEnv,
+		AgentEnv:    d.agentEnv,
+		Descendants: d.descendants, IdleTimeout: d.idleTimeout,
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)

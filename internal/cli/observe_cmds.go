@@ -175,7 +175,7 @@ func newListCmd(a *app, ps bool) *cobra.Command {
 			state = string(agentexec.StateRunning)
 		}
 		return a.call("list", nil, func(m *agentexec.Manager) (any, error) {
-			return m.List(cmd.Context(), agentexec.ListOptions{Limit: int(limit), State: agentexec.State(state), Cwd: cwd, All: all, Tags: tags})
+			return m.List(cmd.Context(), agentexec.ListOptions{Limit: int(limit), State: agentexec.State(state), Cwd: cwd, All: all, Tags: tags, WithLiveTrees: ps})
 		})
 	})
 	fs := cmd.Flags()

@@ -33,7 +33,7 @@ func TestExecOriginalBody(t *testing.T) {
 	wantOK(t, r, "run")
 	id := r.str("job_id")
 	wantKeys := []string{"schema_version", "ok", "type", "job_id", "state", "tags", "stdout_log_path", "stderr_log_path",
-		"waited_ms", "elapsed_ms", "exit_code", "finished_at", "final_snapshot", "duration_ms"}
+		"waited_ms", "elapsed_ms", "exit_code", "finished_at", "final_snapshot", "duration_ms", "resources"}
 	if got := topKeys(t, r.body); strings.Join(got, ",") != strings.Join(wantKeys, ",") {
 		t.Fatalf("keys %v\nwant %v", got, wantKeys)
 	}
@@ -288,7 +288,7 @@ func TestStatusTailWait(t *testing.T) {
 	if s.str("job_id") != id || s.str("state") != "exited" || s.json["exit_code"] != 3.0 {
 		t.Fatalf("status: %s", s.body)
 	}
-	wantKeys := "schema_version,ok,type,job_id,state,exit_code,created_at,started_at,finished_at,updated_at,duration_ms"
+	wantKeys := "schema_version,ok,type,job_id,state,exit_code,created_at,started_at,finished_at,updated_at,duration_ms,command,cwd,tags,stdout_log_path,stderr_log_path,resources"
 	if got := strings.Join(topKeys(t, s.body), ","); got != wantKeys {
 		t.Fatalf("status keys %s", got)
 	}

@@ -122,6 +122,11 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	d.get("render", "a string", &render)
 	d.get("agent_env", "a boolean", &agentEnv)
 	d.get("backend", `"local" or "slurm"`, &backend)
+	// Process tree and idleness (SPEC §11.4).
+	var descendants string
+	var idleTimeoutMS uint64
+	d.get("descendants", `"leave", "kill" or "wait"`, &descendants)
+	d.get("idle_timeout_ms", uintWant, &idleTimeoutMS)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -146,6 +151,8 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 		spec.Timeout, _ = millis(secondsToMillis(timeoutSecs))
 	}
 	spec.KillAfter, _ = millis(killAfterMS)
+	spec.Descendants = descendants
+	spec.IdleTimeout, _ = millis(idleTimeoutMS)
 	// env is applied in key order so that the stored env_vars are stable.
 	keys := make([]string, 0, len(env))
 	for k := range env {

@@ -47,7 +47,9 @@ const (
 "name":{"type":"string","description":"Name for the job (1-64 letters, digits, '.', '_' or '-'). Any job_id argument accepts \"@NAME\" for the newest job of that name, so the id need not be remembered."},
 "ensure":{"type":"boolean","default":false,"description":"With name: if a job of that name is already created or running, return it (reused: true; command_differs: true when its command, cwd or env keys differ) instead of starting a second copy. Use it for dev servers and watchers."},
 "agent_env":{"type":"boolean","default":true,"description":"Add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat and GIT_TERMINAL_PROMPT=0 to the job's environment (unless env sets them), so tools print plain text and never wait for a pager or a password prompt."},
-"backend":{"type":"string","enum":["local","slurm"],"description":"Where the job runs: local (a supervisor on this machine) or slurm (the supervisor submitted to the Slurm cluster with sbatch; the job stays created while Slurm has it pending). Default: the server's configuration ([backend] default), else local."}}}`
+"backend":{"type":"string","enum":["local","slurm"],"description":"Where the job runs: local (a supervisor on this machine) or slurm (the supervisor submitted to the Slurm cluster with sbatch; the job stays created while Slurm has it pending). Default: the server's configuration ([backend] default), else local."},
+"descendants":{"type":"string","enum":["leave","kill","wait"],"default":"leave","description":"What happens to processes the command started (e.g. a server put in the background) when the command itself exits: leave (default; they keep running and remain the job's: kill stops them), kill (they are stopped and the job ends after them), wait (the job stays running until they have all exited)."},
+"idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
@@ -232,6 +234,9 @@ type runInput struct {
 	Render      string            `json:"render"`
 	AgentEnv    bool              `json:"agent_env"`
 	Backend     string            `json:"backend"`
+	// Process tree and idleness (SPEC §11.4).
+	Descendants   string  `json:"descendants"`
+	IdleTimeoutMS float64 `json:"idle_timeout_ms"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
@@ -239,6 +244,7 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
 		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
 		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name, AgentEnv: in.AgentEnv, Backend: in.Backend,
+		Descendants: in.Descendants, IdleTimeout: millis(in.IdleTimeoutMS),
 	}
 	if given["name"] {
 		if err := agentexec.ValidateName(in.Name); err != nil {

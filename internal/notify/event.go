@@ -46,6 +46,10 @@ type Finished struct {
 	StdoutLogPath string   `json:"stdout_log_path"`
 	StderrLogPath string   `json:"stderr_log_path"`
 	TimedOut      bool     `json:"timed_out,omitempty"`
+	// Added in v1.1 (SPEC §11.4).
+	TimeoutKind string           `json:"timeout_kind,omitempty"`
+	Resources   *store.Resources `json:"resources,omitempty"`
+	OOMKilled   bool             `json:"oom_killed,omitempty"`
 }
 
 // NewFinished builds the job.finished event of the job in dir from its
@@ -63,6 +67,9 @@ func NewFinished(dir string, st *store.State, meta *store.Meta) *Finished {
 		StdoutLogPath: filepath.Join(dir, store.StdoutLog),
 		StderrLogPath: filepath.Join(dir, store.StderrLog),
 		TimedOut:      st.Result.TimedOut,
+		TimeoutKind:   st.Result.TimeoutKind,
+		Resources:     st.Resources,
+		OOMKilled:     st.OOMKilled,
 	}
 	if ev.Command == nil {
 		ev.Command = []string{}

@@ -101,14 +101,20 @@ func (d *Deliverer) RunCommand(ctx context.Context, command, eventType, eventPat
 		return res
 	}
 	cmd.Stdin = r
+	// Start and registration under one lock: a supervisor reaping adopted
+	// orphans asks IsActiveSink under the same lock, so it can never reap
+	// (and steal the status of) a sink that exited before it was recorded.
+	sinkStart.Lock()
 	if err := cmd.Start(); err != nil {
+		sinkStart.Unlock()
 		r.Close()
 		w.Close()
 		res.Error = "spawn error: " + err.Error()
 		return res
 	}
-	r.Close()
 	activeSinks.Store(cmd.Process.Pid, struct{}{})
+	sinkStart.Unlock()
+	r.Close()
 	defer activeSinks.Delete(cmd.Process.Pid)
 	var closeW sync.Once
 	go func() {
@@ -145,6 +151,31 @@ func (d *Deliverer) RunCommand(ctx context.Context, command, eventType, eventPat
 
 // activeSinks holds the process-group ids of running command sinks.
 var activeSinks sync.Map
+
+// sinkStart serialises a sink's start and registration with IsActiveSink.
+var sinkStart sync.Mutex
+
+// IsActiveSink reports whether pid is a command sink started by this
+// process and not yet waited for.
+func IsActiveSink(pid int) bool {
+	sinkStart.Lock()
+	defer sinkStart.Unlock()
+	_, ok := activeSinks.Load(pid)
+	return ok
+}
+
+// ActiveSinkPIDs lists the command sinks started by this process and not
+// yet waited for.
+func ActiveSinkPIDs() []int {
+	sinkStart.Lock()
+	defer sinkStart.Unlock()
+	var pids []int
+	activeSinks.Range(func(k, _ any) bool {
+		pids = append(pids, k.(int))
+		return true
+	})
+	return pids
+}
 
 // KillActiveSinks SIGKILLs the process group of every command sink still
 // running, so a supervisor that is told to go away leaves no unbounded sink

@@ -69,6 +69,11 @@ type Meta struct {
 	AgentEnv bool `json:"agent_env,omitempty"`
 	// Backend (added in v1.1) says where the job runs; absent means local.
 	Backend *Backend `json:"backend,omitempty"`
+	// Descendants is what happens to the rest of the tree when the direct
+	// child exits (SPEC §11.4): "" or "leave", "kill", "wait".
+	Descendants string `json:"descendants,omitempty"`
+	// IdleTimeoutMS stops a job that wrote no output byte for this long.
+	IdleTimeoutMS int64 `json:"idle_timeout_ms,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -79,6 +84,7 @@ var metaKeys = map[string]bool{
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
 	"agent_env": true, "backend": true,
+	"descendants": true, "idle_timeout_ms": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).
@@ -194,6 +200,16 @@ type Result struct {
 	DurationMS *int64  `json:"duration_ms"`
 	TimedOut   bool    `json:"timed_out"`
 	Error      *string `json:"error"`
+	// TimeoutKind says which timer fired when TimedOut: "total" or "idle".
+	TimeoutKind string `json:"timeout_kind,omitempty"`
+}
+
+// Resources is the rusage of the direct child and of everything the
+// supervisor reaped before the terminal state (SPEC §11.4).
+type Resources struct {
+	MaxRSSKB  int64 `json:"max_rss_kb"`
+	UserCPUMS int64 `json:"user_cpu_ms"`
+	SysCPUMS  int64 `json:"sys_cpu_ms"`
 }
 
 // Process identifies a process for liveness checks and signalling.
@@ -217,6 +233,11 @@ type State struct {
 	// Backend (added in v1.1) records the cluster submission of a job that
 	// does not run under a local supervisor (SPEC §11.7).
 	Backend *Backend `json:"backend,omitempty"`
+	// Resources (added in v1.1) is the rusage of a finished job (§11.4).
+	Resources *Resources `json:"resources,omitempty"`
+	// OOMKilled is set only when the platform attributes the kill to the
+	// OOM killer for this job; never guessed.
+	OOMKilled bool `json:"oom_killed,omitempty"`
 }
 
 // Backend kinds.

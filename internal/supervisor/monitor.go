@@ -133,13 +133,18 @@ func (fo *follower) finish() {
 	fo.full.Flush()
 }
 
-// supervise runs until the child has exited and the terminal state is
-// written, then finishes notifications and pending kill-after.
+// supervise runs until the job has ended (the direct child exited and,
+// with --descendants kill|wait, the rest of its tree is gone) and the
+// terminal state is written, then finishes notifications and pending
+// kill-after, and stays while any process of the tree lives (SPEC §11.4).
 func (s *supervisor) supervise(fullLog *os.File) {
 	defer fullLog.Close()
 	meta := s.meta
 	hook := newNotifier(s)
 	fo := newFollower(s.dir, fullLog, hook)
+	pgid := s.cmd.Process.Pid
+	s.tree.start(proc.Identity{PID: pgid, PGID: pgid, StartTime: s.state.Child.StartTime})
+	mode := meta.Descendants
 
 	type exitInfo struct {
 		ws syscall.WaitStatus
@@ -155,6 +160,8 @@ func (s *supervisor) supervise(fullLog *os.File) {
 		}
 		exited <- exitInfo{ws: ws, at: at}
 	}()
+	exitC := (<-chan exitInfo)(exited)
+	childWaited := false
 
 	// The logs are polled, adaptively: every 10 ms while output flows,
 	// backing off to 100 ms when idle, at once when a pass stopped with
@@ -166,17 +173,32 @@ func (s *supervisor) supervise(fullLog *os.File) {
 	defer pollTimer.Stop()
 
 	var timeoutC, killAfterC, progressC <-chan time.Time
-	pgid := s.cmd.Process.Pid
 	if meta.TimeoutMS > 0 {
 		t := time.NewTimer(time.Until(s.spawnedAt.Add(time.Duration(meta.TimeoutMS) * time.Millisecond)))
 		defer t.Stop()
 		timeoutC = t.C
 	}
+	idleLimit := time.Duration(meta.IdleTimeoutMS) * time.Millisecond
+	lastOutput := s.spawnedAt
 	var killAfter *time.Timer
 	if meta.ProgressEveryMS > 0 {
 		pt := time.NewTicker(max(time.Duration(meta.ProgressEveryMS)*time.Millisecond, 100*time.Millisecond))
 		defer pt.Stop()
 		progressC = pt.C
+	}
+	sigchldC, treeTickC := s.tree.wake()
+
+	// stop is a timer's expiry (SPEC §3.6, §11.4): TERM the job's tree,
+	// KILL at once or after kill_after_ms.
+	stop := func(kind string) {
+		s.timedOut, s.timeoutKind = true, kind
+		s.tree.signal(syscall.SIGTERM, pgid, childWaited)
+		if meta.KillAfterMS == 0 {
+			s.tree.signal(syscall.SIGKILL, pgid, childWaited)
+		} else {
+			killAfter = time.NewTimer(time.Duration(meta.KillAfterMS) * time.Millisecond)
+			killAfterC = killAfter.C
+		}
 	}
 
 	// full.log may lag by at most 100 ms: flushing after every wake-up
@@ -187,9 +209,12 @@ func (s *supervisor) supervise(fullLog *os.File) {
 	flushArmed := false
 	poll := func() {
 		got, more := fo.readAvailable(time.Now().Add(passBudget))
-		if got && !flushArmed {
-			flushTimer.Reset(100 * time.Millisecond)
-			flushArmed = true
+		if got {
+			lastOutput = time.Now()
+			if !flushArmed {
+				flushTimer.Reset(100 * time.Millisecond)
+				flushArmed = true
+			}
 		}
 		switch {
 		case more:
@@ -203,34 +228,56 @@ func (s *supervisor) supervise(fullLog *os.File) {
 	}
 
 	var exit exitInfo
+	// childExit records the direct child's end and reports whether the job
+	// ends with it: only --descendants wait keeps it running for the tree.
+	childExit := func(e exitInfo) bool {
+		exit, exitC, childWaited = e, nil, true
+		s.childUsage = childUsage(s.cmd.ProcessState)
+		return mode != "wait" || !s.tree.alive()
+	}
 loop:
 	for {
 		select {
-		case exit = <-exited:
-			break loop
+		case e := <-exitC:
+			if childExit(e) {
+				break loop
+			}
+		case <-sigchldC:
+			if s.tree.alive() {
+				continue
+			}
+			if childWaited { // --descendants wait: the last one is gone
+				exit.at = time.Now()
+				break loop
+			}
+		case <-treeTickC:
+			if !s.tree.alive() && childWaited {
+				exit.at = time.Now()
+				break loop
+			}
 		case <-pollTimer.C:
 			poll()
+			if idleLimit > 0 && !s.timedOut && time.Since(lastOutput) >= idleLimit {
+				stop("idle")
+			}
 		case <-flushTimer.C:
 			flushArmed = false
 			fo.full.Flush()
 		case <-timeoutC:
 			select { // an exit that raced the deadline wins: no late signal
-			case exit = <-exited:
-				break loop
+			case e := <-exitC:
+				if childExit(e) {
+					break loop
+				}
 			default:
 			}
-			s.timedOut = true
-			proc.SignalGroup(pgid, syscall.SIGTERM)
-			if meta.KillAfterMS == 0 {
-				proc.SignalGroup(pgid, syscall.SIGKILL)
-			} else {
-				killAfter = time.NewTimer(time.Duration(meta.KillAfterMS) * time.Millisecond)
-				killAfterC = killAfter.C
+			if !s.timedOut {
+				stop("total")
 			}
 		case <-killAfterC:
 			killAfterC = nil
-			if proc.GroupAlive(pgid) {
-				proc.SignalGroup(pgid, syscall.SIGKILL)
+			if !childWaited && proc.GroupAlive(pgid) || s.tree.alive() {
+				s.tree.signal(syscall.SIGKILL, pgid, childWaited)
 			}
 		case <-progressC:
 			st := *s.state
@@ -241,15 +288,26 @@ loop:
 		}
 	}
 
+	drainFrom := exit.at
+	if mode == "kill" {
+		ka := time.Duration(meta.KillAfterMS) * time.Millisecond
+		if ka == 0 {
+			ka = descendantsKillAfter
+		}
+		s.tree.stopRest(ka)
+		drainFrom = time.Now()
+		exit.at = drainFrom
+	}
 	// Drain: with direct files everything written so far is on disk; read
 	// it, bounded in time in case descendants keep writing.
-	deadline := exit.at.Add(drainBound)
+	deadline := drainFrom.Add(drainBound)
 	for {
 		if _, more := fo.readAvailable(deadline); !more || time.Now().After(deadline) {
 			break
 		}
 	}
 	fo.finish()
+	s.tree.alive() // reap and record what is left before the terminal state
 	s.writeTerminal(exit.ws, exit.at)
 	// A pending kill-after is delivered on time even while slow sinks run.
 	killed := make(chan struct{})
@@ -257,13 +315,18 @@ loop:
 		defer close(killed)
 		if killAfterC != nil {
 			<-killAfterC
-			if proc.GroupAlive(pgid) {
+			if proc.GroupAlive(pgid) || s.tree.alive() {
+				s.tree.signal(syscall.SIGKILL, pgid, true)
 				proc.SignalGroup(pgid, syscall.SIGKILL)
 			}
 		}
 	}()
 	hook.finish(s)
 	<-killed
+	// The tree is the job's as long as any of it lives (--descendants
+	// leave): stay, reap it, keep tree.json current for readers.
+	s.tree.waitEmpty(time.Time{})
+	s.tree.finish()
 	s.dropReserve()
 }
 
@@ -283,6 +346,12 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 	}
 	st.Result.DurationMS = &dur
 	st.Result.TimedOut = s.timedOut
+	if s.timedOut {
+		st.Result.TimeoutKind = s.timeoutKind
+	}
+	u := s.childUsage
+	u.add(s.tree.reaped)
+	st.Resources = &store.Resources{MaxRSSKB: u.maxRSSKB, UserCPUMS: u.userMS, SysCPUMS: u.sysMS}
 	st.FinishedAt = store.Timestamp(at)
 	failpoint("before-final-state")
 	for attempt := 0; attempt < 61; attempt++ {

@@ -118,7 +118,10 @@ type supervisor struct {
 	// handler of a cluster supervisor (another goroutine).
 	childGroup atomic.Int64
 	// cancelled is closed when the cluster cancels the job behind our back.
-	cancelled chan struct{}
+	cancelled   chan struct{}
+	tree        *treeKeeper // the job's process tree (tree.go)
+	timeoutKind string      // "total" | "idle" once a timer fired
+	childUsage  usage       // rusage of the direct child once waited
 }
 
 // launchError is a launch failure whose text is result.error.
@@ -228,6 +231,7 @@ func (s *supervisor) start() (*os.File, error) {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinFile, outF, errF
 	cmd.SysProcAttr = proc.DetachedAttr()
+	s.tree = newTreeKeeper(s.dir)
 	startedAt := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, launchFailed("start %s: %s", argv[0], reason(err))
