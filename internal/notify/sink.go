@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agentexec/agentexec/internal/store"
+	"github.com/agentexec/agentexec/internal/userfile"
 )
 
 // DefaultTimeout bounds a command sink when no timeout is configured
@@ -210,7 +211,7 @@ func (d *Deliverer) WriteFile(path string, payload []byte) Result {
 		res.Error = "create parent dir: " + err.Error()
 		return res
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|userfile.NoBlock, 0o600)
 	if err != nil {
 		res.Error = "open error: " + err.Error()
 		return res

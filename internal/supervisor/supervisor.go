@@ -272,7 +272,7 @@ func (s *supervisor) openFullLog() (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, launchFailed("full log %s: %s", p, reason(err))
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|userfile.NoBlock, 0o600)
 	if err != nil {
 		return nil, launchFailed("full log %s: %s", p, reason(err))
 	}

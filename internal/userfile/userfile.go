@@ -60,6 +60,13 @@ func Read(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// NoBlock is added to the os.OpenFile flags of a file written on a user's
+// behalf (a --log path, a notification file): a FIFO without a reader then
+// fails at once with ENXIO instead of blocking the writer for ever, and a
+// terminal never becomes the controlling one. Go's poller makes later
+// writes to a FIFO wait as usual; regular files are unaffected.
+const NoBlock = openFlags
+
 func tooLarge(limit int64) error {
 	return fmt.Errorf("%w: larger than %d bytes", ErrTooLarge, limit)
 }
