@@ -71,7 +71,6 @@ func Create(root string, nj NewJob) (id string, lock *Lock, err error) {
 			}
 			return "", nil, fmt.Errorf("create job directory: %w", err)
 		}
-		syncDir(root)
 		return id, lock, nil
 	}
 	return "", nil, ErrIDCollision
@@ -104,11 +103,26 @@ func buildJob(dir, id string, now time.Time, nj NewJob) (*Lock, error) {
 			return fail(err)
 		}
 	}
-	if err := WriteMeta(dir, &meta); err != nil {
+	// The staging directory is invisible until renamed into the root, so
+	// its files need neither a temporary name nor an fsync; and the job's
+	// appearance is not made durable either (no fsync of the root): both
+	// were on the critical path of every launch (issue #12), and the spec
+	// asks for atomic appearance, which the rename gives.
+	mb, err := meta.Encode()
+	if err != nil {
 		return fail(err)
 	}
-	st := CreatedState(id, now)
-	if err := WriteState(dir, st); err != nil {
+	if len(mb) > MaxJSONFile {
+		return fail(&MetaSizeError{Size: len(mb)})
+	}
+	if err := writeNew(filepath.Join(dir, MetaFile), mb); err != nil {
+		return fail(err)
+	}
+	sb, err := CreatedState(id, now).Encode()
+	if err != nil {
+		return fail(err)
+	}
+	if err := writeNew(filepath.Join(dir, StateFile), sb); err != nil {
 		return fail(err)
 	}
 	*nj.Meta = meta

@@ -401,6 +401,17 @@ func WriteState(dir string, s *State) error {
 	return WriteFileAtomic(filepath.Join(dir, StateFile), b)
 }
 
+// WriteStateUnsynced replaces state.json atomically without making it
+// durable first (see WriteFileAtomicUnsynced): for S1, which the terminal
+// state (written durably) always follows.
+func WriteStateUnsynced(dir string, s *State) error {
+	b, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomicUnsynced(filepath.Join(dir, StateFile), b)
+}
+
 // MetaSizeError is a meta.json that would exceed MaxJSONFile. It matches
 // ErrTooLarge.
 type MetaSizeError struct{ Size int }

@@ -254,7 +254,9 @@ func (s *supervisor) start() (*os.File, error) {
 		Backend:    s.backend,
 	}
 	failpoint("before-running-state")
-	if err := store.WriteState(s.dir, st); err != nil {
+	// S1 is replaced by the terminal state, which is written durably; an
+	// fsync here would only delay the acknowledgement.
+	if err := store.WriteStateUnsynced(s.dir, st); err != nil {
 		proc.SignalGroup(pid, syscall.SIGKILL)
 		cmd.Wait()
 		return nil, err // already "write state.json: …"
