@@ -95,9 +95,13 @@ var descendantsModes = []string{agentexec.DescendantsLeave, agentexec.Descendant
 
 var signalNames = []string{"TERM", "INT", "KILL", "HUP", "QUIT", "USR1", "USR2"}
 
+// flagValues are the fixed values completed for flags of that name on any
+// command.
+var flagValues = map[string][]string{"signal": signalNames, "descendants": descendantsModes, "render": renderModes}
+
 // attachCompletions walks the finished command tree and installs dynamic
-// job-id completion on every command that takes an <ID> (and signal-name
-// completion on --signal). It runs after construction so that commands
+// job-id completion on every command that takes an <ID>, and the
+// flagValues completions. It runs after construction so that commands
 // defined in other files need no completion code of their own.
 func attachCompletions(root *cobra.Command, a *app) {
 	var walk func(c *cobra.Command)
@@ -108,14 +112,12 @@ func attachCompletions(root *cobra.Command, a *app) {
 				c.ValidArgsFunction = jobIDCompletion(a, idCompletionStates[name]...)
 			}
 		}
-		if f := c.Flags().Lookup("signal"); f != nil {
-			if _, ok := c.GetFlagCompletionFunc("signal"); !ok {
-				c.RegisterFlagCompletionFunc("signal", cobra.FixedCompletions(signalNames, cobra.ShellCompDirectiveNoFileComp))
+		for flag, values := range flagValues {
+			if c.Flags().Lookup(flag) == nil {
+				continue
 			}
-		}
-		if f := c.Flags().Lookup("descendants"); f != nil {
-			if _, ok := c.GetFlagCompletionFunc("descendants"); !ok {
-				c.RegisterFlagCompletionFunc("descendants", cobra.FixedCompletions(descendantsModes, cobra.ShellCompDirectiveNoFileComp))
+			if _, ok := c.GetFlagCompletionFunc(flag); !ok {
+				c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 			}
 		}
 		for _, sub := range c.Commands() {

@@ -191,10 +191,14 @@ func (o *obsFlags) register(fs *pflag.FlagSet, defaultUntil time.Duration) {
 	addRender(fs, &o.render)
 }
 
-// addRender registers --render on every command that returns excerpts.
+// renderModes are the values of --render.
+var renderModes = []string{string(agentexec.RenderRaw), string(agentexec.RenderTerminal)}
+
+// addRender registers --render on every command that returns excerpts
+// (send too, when it exists).
 func addRender(fs *pflag.FlagSet, r *string) {
 	*r = string(agentexec.RenderRaw)
-	fs.Var(enumValue{r, []string{string(agentexec.RenderRaw), string(agentexec.RenderTerminal)}}, "render",
+	fs.Var(enumValue{r, renderModes}, "render",
 		"raw|terminal: terminal removes ANSI escapes, keeps the last \\r redraw of a line and cuts lines over 2000 bytes")
 }
 
