@@ -111,3 +111,32 @@ func killMarked(marker string) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
+
+// TestUnreadableStartTimeFailsLaunch: when the supervisor cannot read the
+// child's start time it does not record start_time "" (which would drop the
+// pid-reuse protection of kill): the launch fails, the child is killed.
+func TestUnreadableStartTimeFailsLaunch(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("uses /proc to check that the child is gone")
+	}
+	marker := fmt.Sprintf("%d.%06d", 300+os.Getpid()%100, time.Now().Nanosecond()/1000)
+	env := append(os.Environ(), "AGENT_EXEC_FAILPOINT=read-start-time:fail")
+	m := openTestManager(t, agentexec.Options{Cwd: t.TempDir(), Env: env})
+	defer killMarked(marker)
+	_, err := m.Run(context.Background(), agentexec.RunRequest{Spec: agentexec.JobSpec{Command: []string{"sleep", marker}}, Observe: agentexec.ObserveOptions{NoWait: true}})
+	var ae *agentexec.Error
+	if !errors.As(err, &ae) || ae.Code != agentexec.CodeLaunchFailed || !strings.Contains(ae.Message, "cannot read the start time") {
+		t.Fatalf("err = %v", err)
+	}
+	st, err := store.ReadState(filepath.Join(m.Root(), ae.Details.(*agentexec.LaunchFailedDetails).JobID))
+	if err != nil || st.Job.Status != "failed" || st.Child != nil && st.Child.StartTime == "" {
+		t.Fatalf("state %+v err %v", st, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(marked(marker)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %v still running", marked(marker))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -146,3 +146,7 @@ func WaitExit(ctx context.Context, pid int) error {
 		}
 	}
 }
+
+// HasStartTime says this platform provides process start times: a
+// reading that fails is then an error, never "unknown".
+const HasStartTime = true

@@ -196,3 +196,7 @@ func pollExit(ctx context.Context, fd, pid int) error {
 		}
 	}
 }
+
+// HasStartTime says this platform provides process start times: a
+// reading that fails is then an error, never "unknown".
+const HasStartTime = true

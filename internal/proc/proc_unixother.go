@@ -23,3 +23,6 @@ func ProcState(pid int) (state byte, pgid int, ok bool) { return 0, 0, false }
 func WaitExit(ctx context.Context, pid int) error {
 	return fmt.Errorf("wait for process %d: %w", pid, ErrUnsupported)
 }
+
+// HasStartTime says this platform provides no process start times.
+const HasStartTime = false

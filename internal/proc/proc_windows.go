@@ -125,3 +125,6 @@ func ExitOutcome(ws syscall.WaitStatus) (exitCode *int, signal string) {
 func WaitExit(ctx context.Context, pid int) error {
 	return fmt.Errorf("wait for process %d: %w", pid, ErrUnsupported)
 }
+
+// HasStartTime says this platform provides no process start times.
+const HasStartTime = false

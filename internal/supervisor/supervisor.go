@@ -240,10 +240,18 @@ func (s *supervisor) start() (*os.File, error) {
 	s.cmd, s.spawnedAt = cmd, startedAt
 	pid := cmd.Process.Pid
 	s.childGroup.Store(int64(pid))
-	childStart, _ := proc.StartTime(pid)
-	s.ack(store.LaunchAck{Spawned: &store.Process{PID: pid, PGID: pid, StartTime: childStart}})
+	childStart, ok1 := startTimeOf(pid)
 	me := os.Getpid()
-	myStart, _ := proc.StartTime(me)
+	myStart, ok2 := startTimeOf(me)
+	if !ok1 || !ok2 {
+		// Without start times neither kill nor the liveness checks could
+		// tell this child or this supervisor from a later process with a
+		// reused pid: refuse to run unverifiable.
+		proc.SignalGroup(pid, syscall.SIGKILL)
+		cmd.Wait()
+		return nil, launchFailed("cannot read the start time of the child (pid %d) or of the supervisor (pid %d), so neither could be verified later", pid, me)
+	}
+	s.ack(store.LaunchAck{Spawned: &store.Process{PID: pid, PGID: pid, StartTime: childStart}})
 	st := &store.State{
 		Job:        store.StateJob{ID: s.id, Status: "running", StartedAt: store.Timestamp(startedAt)},
 		PID:        pid,
@@ -406,6 +414,32 @@ func (s *supervisor) detachStdio() {
 		dupTo(int(devnull.Fd()), 1)
 		devnull.Close()
 	}
+}
+
+// startTimeOf reads pid's start time, retrying briefly: a reading that
+// fails (no descriptor free, a transient /proc error) must not be recorded
+// as "", which would silently drop the pid-reuse protection of kill and of
+// the liveness checks. ok is false only where the platform has start times
+// and every attempt failed.
+func startTimeOf(pid int) (string, bool) {
+	for delay := time.Millisecond; ; delay *= 4 {
+		if st, ok := proc.StartTime(pid); ok && !failpointFails("read-start-time") {
+			return st, true
+		}
+		if !proc.HasStartTime {
+			return "", true
+		}
+		if delay > 64*time.Millisecond {
+			return "", false
+		}
+		time.Sleep(delay)
+	}
+}
+
+// failpointFails reports whether the failpoint name is set to "fail": a
+// crash test makes an operation fail there.
+func failpointFails(name string) bool {
+	return os.Getenv("AGENT_EXEC_FAILPOINT") == name+":fail"
 }
 
 // failpoint lets crash tests stop the supervisor at a chosen point
