@@ -15,15 +15,15 @@ import (
 
 // These tests run jobs on a real Slurm cluster (scripts/slurm-dev-cluster.sh
 // starts one on this machine). Without one they skip, unless CI requires
-// the cluster (AGENT_EXEC_REQUIRE_SLURM=1), where they fail.
+// the cluster (REQUIRE_SLURM_CLUSTER=1), where they fail.
 
 func needSlurm(t *testing.T) {
 	t.Helper()
 	if slurm.Available(context.Background()) {
 		return
 	}
-	if os.Getenv("AGENT_EXEC_REQUIRE_SLURM") != "" {
-		t.Fatal("no Slurm cluster answers, and AGENT_EXEC_REQUIRE_SLURM is set (start one with scripts/slurm-dev-cluster.sh)")
+	if os.Getenv("REQUIRE_SLURM_CLUSTER") != "" {
+		t.Fatal("no Slurm cluster answers, and REQUIRE_SLURM_CLUSTER is set (start one with scripts/slurm-dev-cluster.sh)")
 	}
 	t.Skip("no Slurm cluster answers `scontrol ping`; start one with scripts/slurm-dev-cluster.sh")
 }

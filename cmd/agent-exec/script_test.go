@@ -301,7 +301,7 @@ func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // scriptCondition answers the scripts' own conditions: [slurm] is true when
-// a Slurm cluster answers. CI sets AGENT_EXEC_REQUIRE_SLURM, and then a
+// a Slurm cluster answers. CI sets REQUIRE_SLURM_CLUSTER, and then a
 // missing cluster fails the script instead of skipping it.
 func scriptCondition(cond string) (bool, error) {
 	switch cond {
@@ -309,8 +309,8 @@ func scriptCondition(cond string) (bool, error) {
 		if slurm.Available(context.Background()) {
 			return true, nil
 		}
-		if os.Getenv("AGENT_EXEC_REQUIRE_SLURM") != "" {
-			return false, errors.New("no Slurm cluster answers, and AGENT_EXEC_REQUIRE_SLURM is set (start one with scripts/slurm-dev-cluster.sh)")
+		if os.Getenv("REQUIRE_SLURM_CLUSTER") != "" {
+			return false, errors.New("no Slurm cluster answers, and REQUIRE_SLURM_CLUSTER is set (start one with scripts/slurm-dev-cluster.sh)")
 		}
 		return false, nil
 	}

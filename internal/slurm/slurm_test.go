@@ -10,14 +10,14 @@ import (
 )
 
 // needCluster skips without a reachable cluster, unless CI requires one
-// (AGENT_EXEC_REQUIRE_SLURM=1), where a missing cluster fails the test.
+// (REQUIRE_SLURM_CLUSTER=1), where a missing cluster fails the test.
 func needCluster(t *testing.T) {
 	t.Helper()
 	if Available(context.Background()) {
 		return
 	}
-	if os.Getenv("AGENT_EXEC_REQUIRE_SLURM") != "" {
-		t.Fatal("no Slurm cluster answers, and AGENT_EXEC_REQUIRE_SLURM is set (start one with scripts/slurm-dev-cluster.sh)")
+	if os.Getenv("REQUIRE_SLURM_CLUSTER") != "" {
+		t.Fatal("no Slurm cluster answers, and REQUIRE_SLURM_CLUSTER is set (start one with scripts/slurm-dev-cluster.sh)")
 	}
 	t.Skip("no Slurm cluster answers `scontrol ping`; start one with scripts/slurm-dev-cluster.sh")
 }
