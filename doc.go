@@ -71,7 +71,8 @@
 // the listed jobs' meta.json only, newest first, skipping jobs that no
 // longer exist; [Manager.Run] with Ensure looks up and creates under the
 // lock, so concurrent callers create one job. Like every entry whose name
-// starts with '.', the directory is ignored by list, gc and delete.
+// starts with '.', the directory is ignored by list, gc and delete as jobs;
+// gc (not a dry run) removes the files of names whose jobs are all gone.
 //
 // # Error codes
 //

@@ -129,6 +129,11 @@ func (m *Manager) GC(ctx context.Context, o GCOptions) (*GCResult, error) {
 	for _, t := range temps {
 		res.Leftovers = append(res.Leftovers, t...)
 	}
+	if !o.DryRun {
+		// Names whose jobs are all gone (now or before) leave no files
+		// behind; a crashed index write's temporary file goes after tempMaxAge.
+		store.PruneNames(m.root, tempMaxAge)
+	}
 	for _, e := range res.Jobs {
 		switch e.Action {
 		case ActionDeleted:

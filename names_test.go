@@ -337,3 +337,48 @@ func TestNameIndexRefusesLinks(t *testing.T) {
 		t.Fatalf("wrote through the link: %v", ents)
 	}
 }
+
+// TestGCPrunesNames: once gc (or delete) removed every job of a name, gc
+// also removes the name's index and lock files; names with jobs keep them.
+func TestGCPrunesNames(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	for _, n := range []string{"build-1", "build-2", "keep"} {
+		if _, err := m.Create(ctx, agentexec.JobSpec{Command: []string{"true"}, Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ref := range []string{"@build-1", "@build-2"} {
+		if _, err := m.Delete(ctx, agentexec.DeleteOptions{ID: ref}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(m.Root(), ".names")
+	if _, err := m.GC(ctx, agentexec.GCOptions{OlderThanRaw: "30d", OlderThan: 30 * 24 * time.Hour, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build-1.ids")); err != nil {
+		t.Fatalf("a dry run pruned: %v", err)
+	}
+	if _, err := m.GC(ctx, agentexec.GCOptions{OlderThanRaw: "30d", OlderThan: 30 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != "keep.ids,keep.lock" {
+		t.Fatalf(".names after gc: %v", got)
+	}
+	if _, err := m.Status(ctx, "@keep"); err != nil {
+		t.Fatal(err)
+	}
+	// A pruned name can be used again.
+	if res, err := m.Ensure(ctx, agentexec.JobSpec{Command: []string{"true"}, Name: "build-1"}); err != nil || *res.Reused {
+		t.Fatalf("reuse of a pruned name: %+v %v", res, err)
+	}
+}

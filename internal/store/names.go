@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -65,19 +66,16 @@ func LockName(ctx context.Context, root, name string, max time.Duration) (*Lock,
 	if err := CheckJobDir(dir); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, name+nameLockSuffix)
 	deadline := time.Now().Add(max)
 	delay := time.Millisecond
 	for {
-		f, err := OpenJobFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open name lock: %w", err)
-		}
-		err = tryLockFile(f)
+		l, err := tryLockName(dir, name)
 		if err == nil {
-			return &Lock{f: f}, nil
+			return l, nil
 		}
-		f.Close()
+		if errors.Is(err, errLockReplaced) {
+			continue // gc removed the file we locked: lock the new one
+		}
 		if !errors.Is(err, ErrLockBusy) {
 			return nil, fmt.Errorf("lock name %s: %w", name, err)
 		}
@@ -92,6 +90,101 @@ func LockName(ctx context.Context, root, name string, max time.Duration) (*Lock,
 		case <-t.C:
 		}
 		delay = min(delay*2, 20*time.Millisecond)
+	}
+}
+
+// errLockReplaced: the lock file was removed (or replaced) while we locked
+// it; the lock protects nothing and is taken again.
+var errLockReplaced = errors.New("name lock file replaced")
+
+// tryLockName takes the lock of name without waiting. After locking it
+// checks that the file is still the one at the path: PruneNames removes the
+// lock file of a name without jobs while holding its lock, and a waiter
+// that opened the old file must not believe it holds the new one.
+func tryLockName(dir, name string) (*Lock, error) {
+	path := filepath.Join(dir, name+nameLockSuffix)
+	f, err := OpenJobFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := tryLockFile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	held, err := f.Stat()
+	cur, serr := os.Lstat(path)
+	if err != nil || serr != nil || !os.SameFile(held, cur) {
+		f.Close()
+		return nil, errLockReplaced
+	}
+	return &Lock{f: f}, nil
+}
+
+// PruneNames drops index entries of jobs that no longer exist and removes
+// the index and lock files of names no job has any more, so that names used
+// once (build-1, build-2, …) do not accumulate after gc removed their jobs.
+// A name whose lock is busy (a creation in progress) is left alone; so is a
+// temporary file younger than staleTemp. It reports nothing: like staging
+// directories, these files are bookkeeping, not jobs.
+func PruneNames(root string, staleTemp time.Duration) {
+	dir := filepath.Join(root, NamesDir)
+	if CheckJobDir(dir) != nil {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasPrefix(n, TempPrefix) {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+				os.Remove(filepath.Join(dir, n))
+			}
+			continue
+		}
+		name, ok := strings.CutSuffix(n, nameIndexSuffix)
+		if !ok {
+			name, ok = strings.CutSuffix(n, nameLockSuffix)
+		}
+		if !ok || !ValidName(name) || seen[name] {
+			continue
+		}
+		seen[name] = true
+		pruneName(root, dir, name)
+	}
+}
+
+func pruneName(root, dir, name string) {
+	lock, err := tryLockName(dir, name)
+	if err != nil {
+		return
+	}
+	defer lock.Unlock()
+	ids, err := NameIDs(root, name)
+	if err != nil {
+		return // unreadable: the next creation of the name rewrites it
+	}
+	var live bytes.Buffer
+	n := 0
+	for _, id := range ids {
+		if CheckJobDir(Dir(root, id)) == nil {
+			live.WriteString(id)
+			live.WriteByte('\n')
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		// Index first: a reader then finds no jobs, which is the truth.
+		// The lock file goes while we hold it; tryLockName makes a waiter
+		// that opened it start over.
+		if err := os.Remove(nameIndexPath(root, name)); err == nil || errors.Is(err, fs.ErrNotExist) {
+			os.Remove(filepath.Join(dir, name+nameLockSuffix))
+		}
+	case n < len(ids):
+		WriteFileAtomic(nameIndexPath(root, name), live.Bytes())
 	}
 }
 
