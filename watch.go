@@ -124,8 +124,12 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 	var out *settler
 	if settle > 0 {
 		out = &settler{quiet: settle, size: -1, grew: make(chan struct{}, 1)}
-		defer w.subscribeTo(j.stdoutPath(), watch.Modified, out.grew)()
-		defer w.subscribeTo(j.stderrPath(), watch.Modified, out.grew)()
+		out.watch = func() func() {
+			a := w.subscribeTo(j.stdoutPath(), watch.Modified, out.grew)
+			b := w.subscribeTo(j.stderrPath(), watch.Modified, out.grew)
+			return func() { a(); b() }
+		}
+		defer out.close()
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -164,12 +168,14 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 		}
 		var grew <-chan struct{}
 		if out != nil {
+			// Listen first, then look: a byte written in between is seen
+			// by one or the other.
+			grew = out.listen()
 			left, settled := out.check(j)
 			if settled {
 				return st, nil
 			}
 			wait = min(wait, left)
-			grew = out.listen()
 		}
 		timer.Reset(wait)
 		select {
@@ -194,9 +200,14 @@ type settler struct {
 	size   int64     // total size of both logs at the last check; -1 before the first
 	grewAt time.Time // when a check first saw the current size
 	grew   chan struct{}
-	// mutedUntil spaces out wake-ups while a job writes continuously:
-	// growth notifications are not listened to before it, and the next
-	// check (at that time) sees whatever arrived meanwhile.
+	// watch adds the watches on both logs that feed grew and returns their
+	// removal; unwatch is that removal while they are in place.
+	watch   func() func()
+	unwatch func()
+	// mutedUntil spaces out wake-ups while a job writes continuously: after
+	// a notification the log watches are removed until then (so the job's
+	// writes cost no events meanwhile), and the check at that time sees
+	// whatever arrived.
 	mutedUntil time.Time
 }
 
@@ -224,19 +235,37 @@ func (s *settler) untilUnmuted(now time.Time, d time.Duration) time.Duration {
 	return d
 }
 
-// listen returns the growth channel, or nil while muted.
+// listen returns the growth channel with the log watches in place, or nil
+// while muted.
 func (s *settler) listen() <-chan struct{} {
 	if time.Now().Before(s.mutedUntil) {
 		return nil
+	}
+	if s.unwatch == nil {
+		select { // a token from before the watches were removed is stale
+		case <-s.grew:
+		default:
+		}
+		s.unwatch = s.watch()
 	}
 	return s.grew
 }
 
 // heard notes a growth notification and mutes the next ones for a tenth
-// of the quiet time (at least minPoll), which bounds both the wake-ups per
-// second and how late the end of the output can be noticed.
+// of the quiet time (at least minPoll), which bounds the wake-ups and the
+// job's watch overhead per second, and how late the end of the output can
+// be noticed.
 func (s *settler) heard() {
 	s.mutedUntil = time.Now().Add(max(s.quiet/10, minPoll))
+	s.close()
+}
+
+// close removes the log watches if they are in place.
+func (s *settler) close() {
+	if s.unwatch != nil {
+		s.unwatch()
+		s.unwatch = nil
+	}
 }
 
 func logSize(path string) int64 {
