@@ -46,6 +46,9 @@ type Options struct {
 	// (configuration [notify] timeout_ms). 0 lets the supervisor read the
 	// default configuration file.
 	NotifyTimeout time.Duration
+	// NoFullLog starts jobs without full.log (configuration [logs]
+	// full_log = false); stdout.log and stderr.log are unaffected.
+	NoFullLog bool
 	// Backend is where jobs run whose definition names no backend: ""
 	// or "local", or "slurm" (configuration [backend] default, SPEC §11.7).
 	Backend string

@@ -53,6 +53,9 @@ type JobSpec struct {
 	// supervisor, "slurm" for a Slurm batch job with the Slurm options.
 	Backend string
 	Slurm   SlurmSpec
+	// NoFullLog turns full.log off for this job (issue #12: it more than
+	// doubled disk use); false keeps Options.NoFullLog's choice.
+	NoFullLog bool
 	// Descendants is what happens to the rest of the job's process tree
 	// when the direct child exits: "" or "leave" (default), "kill", "wait"
 	// (SPEC §11.4).
@@ -163,6 +166,10 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		Name:            spec.Name,
 		AgentEnv:        spec.AgentEnv,
 		IdleTimeoutMS:   spec.IdleTimeout.Milliseconds(),
+	}
+	if spec.NoFullLog || m.opts.NoFullLog {
+		off := false
+		meta.FullLog = &off
 	}
 	if meta.Backend, err = buildBackend(spec, m.opts); err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ type backendFlags struct {
 	cpus      int64
 	memMB     int64
 	args      []string
+	noFullLog bool
 }
 
 func (b *backendFlags) register(fs *pflag.FlagSet) {
@@ -27,10 +28,11 @@ func (b *backendFlags) register(fs *pflag.FlagSet) {
 	addCount(fs, &b.cpus, "slurm-cpus", 0, "CPUs for the job (sbatch --cpus-per-task)")
 	addCount(fs, &b.memMB, "slurm-mem", 0, "memory in MB (sbatch --mem)")
 	fs.StringArrayVar(&b.args, "slurm-arg", nil, "further sbatch argument, one --key=value (repeatable)")
+	fs.BoolVar(&b.noFullLog, "no-full-log", false, "do not write full.log (stdout.log and stderr.log are kept; default: config [logs] full_log)")
 }
 
 // apply sets the backend flags given on the command line into s.
 func (b *backendFlags) apply(s *agentexec.JobSpec) {
-	s.Backend = b.backend
+	s.Backend, s.NoFullLog = b.backend, b.noFullLog
 	s.Slurm = agentexec.SlurmSpec{Partition: b.partition, Time: b.time, CPUs: int(b.cpus), MemMB: b.memMB, Args: b.args}
 }

@@ -140,6 +140,7 @@ func (a *app) managerOptions(c *config.Config) agentexec.Options {
 		opts.StdinMaxBytes = agentexec.StdinLimit(c.StdinMaxBytes)
 		opts.NotifyTimeout = c.NotifyTimeout
 		opts.Backend = c.Backend
+		opts.NoFullLog = !c.FullLog
 		d := c.Slurm
 		opts.Slurm = agentexec.SlurmSpec{Partition: d.Partition, Time: d.Time, CPUs: d.CPUs, MemMB: d.MemMB, Args: d.Args}
 	}

@@ -16,8 +16,13 @@ type SlurmDefaults struct {
 	Args      []string      // slurm.args: further sbatch arguments, each --key=value
 }
 
-// cluster reads [backend] and [slurm].
+// cluster reads [backend] and [slurm], and [logs].
 func (p *parser) cluster(c *Config) {
+	if logs, ok := p.section("logs"); ok {
+		if v, ok := logs["full_log"]; ok {
+			c.FullLog = p.boolean("logs", "full_log", v)
+		}
+	}
 	if backend, ok := p.section("backend"); ok {
 		if v, ok := backend["default"]; ok {
 			s, isString := v.(string)

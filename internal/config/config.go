@@ -50,6 +50,8 @@ type Config struct {
 	StdinMaxBytes  int64         // stdin.max_bytes (≥ 0)
 	StdinGrace     time.Duration // stdin.grace_ms: how long run waits for a piped stdin's first byte
 	Path           string        // the file actually loaded; "" when only defaults apply
+	// FullLog is [logs] full_log: whether jobs write full.log (default true).
+	FullLog bool
 	// Backend is [backend] default: where new jobs run, "local" or "slurm".
 	Backend string
 	// Slurm holds the [slurm] submission defaults.
@@ -69,6 +71,7 @@ func Default() Config {
 		GCDeleteLimit:  DefaultGCDeleteLimit,
 		NotifyTimeout:  DefaultNotifyTimeout,
 		StdinMaxBytes:  DefaultStdinMaxBytes,
+		FullLog:        true,
 		StdinGrace:     DefaultStdinGrace,
 	}
 }

@@ -56,6 +56,7 @@ func TestDefault(t *testing.T) {
 		NotifyTimeout:  30000 * time.Millisecond,
 		StdinMaxBytes:  67108864,
 		StdinGrace:     50 * time.Millisecond,
+		FullLog:        true,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Default() = %+v\nwant %+v", c, want)

@@ -67,6 +67,9 @@ type Meta struct {
 	Name string `json:"name,omitempty"`
 	// AgentEnv (added in v1.1) adds the agent environment at launch.
 	AgentEnv bool `json:"agent_env,omitempty"`
+	// FullLog (added in v1.1) is false when the job was started without
+	// full.log (--no-full-log); absent means on.
+	FullLog *bool `json:"full_log,omitempty"`
 	// Backend (added in v1.1) says where the job runs; absent means local.
 	Backend *Backend `json:"backend,omitempty"`
 	// Descendants is what happens to the rest of the tree when the direct
@@ -83,7 +86,7 @@ var metaKeys = map[string]bool{
 	"env_keys": true, "env_vars": true, "env_vars_runtime": true, "mask": true, "cwd": true,
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
-	"agent_env": true, "backend": true,
+	"agent_env": true, "backend": true, "full_log": true,
 	"descendants": true, "idle_timeout_ms": true,
 }
 

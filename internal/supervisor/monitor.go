@@ -46,10 +46,13 @@ type logStream struct {
 type follower struct {
 	streams [2]*logStream
 	full    *bufio.Writer
-	buf     []byte
-	hook    LineHook
-	tsSec   int64
-	ts      string
+	// noFull: the job was started with full.log turned off (--no-full-log);
+	// lines still reach the hook, no record is written.
+	noFull bool
+	buf    []byte
+	hook   LineHook
+	tsSec  int64
+	ts     string
 }
 
 func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
@@ -107,7 +110,9 @@ func (fo *follower) readAvailable(until time.Time) (got, more bool) {
 
 func (fo *follower) emit(st *logStream, line []byte) {
 	// A failed log write drops data; the job goes on.
-	if utf8.Valid(line) { // common case: no decoding, no intermediate copy
+	if fo.noFull {
+		// no record
+	} else if utf8.Valid(line) { // common case: no decoding, no intermediate copy
 		fo.full.WriteString(fo.ts)
 		fo.full.WriteString(st.tag)
 		fo.full.Write(line)
@@ -142,6 +147,8 @@ func (s *supervisor) supervise(fullLog *os.File) {
 	meta := s.meta
 	hook := newNotifier(s)
 	fo := newFollower(s.dir, fullLog, hook)
+	// run --log names a merged log explicitly: that request wins.
+	fo.noFull = meta.FullLog != nil && !*meta.FullLog && s.req.LogPath == ""
 	pgid := s.cmd.Process.Pid
 	s.tree.start(proc.Identity{PID: pgid, PGID: pgid, StartTime: s.state.Child.StartTime})
 	mode := meta.Descendants
