@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/agentexec/agentexec/internal/logread"
 	"github.com/agentexec/agentexec/internal/store"
-	"github.com/agentexec/agentexec/internal/tail"
 )
 
 // ObserveOptions control the observation phase after a launch (SPEC §3.9).
@@ -60,12 +60,13 @@ func excerptOf(j jobRef, lines int, maxBytes int64, r Render) *Snapshot {
 
 func snapshotOf(j jobRef, lines int, maxBytes int64) *Snapshot {
 	maxBytes = clampExcerpt(maxBytes)
-	o := tail.File(j.stdoutPath(), lines, maxBytes)
-	e := tail.File(j.stderrPath(), lines, maxBytes)
+	o := logread.File(j.stdoutPath(), lines, maxBytes)
+	e := logread.File(j.stderrPath(), lines, maxBytes)
 	return &Snapshot{
 		StdoutTail: o.Text, StderrTail: e.Text, Truncated: o.Truncated || e.Truncated, Encoding: Encoding,
 		StdoutObservedBytes: o.ObservedBytes, StderrObservedBytes: e.ObservedBytes,
 		StdoutIncludedBytes: o.IncludedBytes, StderrIncludedBytes: e.IncludedBytes,
+		Cursor: logread.Cursor{Out: o.ObservedBytes, Err: e.ObservedBytes}.String(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/agentexec/agentexec/internal/logread"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 )
@@ -80,6 +81,54 @@ func (m *Manager) Tail(ctx context.Context, id string, o TailOptions) (*TailResu
 		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
 		StdoutObservedBytes: s.StdoutObservedBytes, StderrObservedBytes: s.StderrObservedBytes,
 		StdoutIncludedBytes: s.StdoutIncludedBytes, StderrIncludedBytes: s.StderrIncludedBytes,
+		Cursor: s.Cursor,
+	}, nil
+}
+
+// ParseCursor checks a cursor text ("<O>.<E>", SPEC §11.1); anything else
+// is invalid_argument.
+func ParseCursor(s string) (logread.Cursor, error) {
+	c, err := logread.ParseCursor(s)
+	if err != nil {
+		return c, newError(CodeInvalidArgument, "invalid cursor %q: %v", s, err)
+	}
+	return c, nil
+}
+
+// TailFrom reads forward from cursor (SPEC §11.1): at most o.MaxBytes
+// (clamped to MaxExcerptBytes) of each log, never ending inside a UTF-8
+// sequence of a running job; o.TailLines is ignored, o.Render presents the
+// texts. The state is read first, so a terminal state means the chunks
+// reach the logs' ends.
+func (m *Manager) TailFrom(ctx context.Context, id, cursor string, opt TailOptions) (*TailCursorResult, error) {
+	c, err := ParseCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ParseRender(string(opt.Render)); err != nil {
+		return nil, err
+	}
+	maxBytes := clampExcerpt(opt.MaxBytes)
+	j, err := m.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.readReconciled(ctx, j, false)
+	if err != nil {
+		return nil, err
+	}
+	final := store.Terminal(st.Job.Status)
+	o := logread.ReadChunk(j.stdoutPath(), c.Out, maxBytes, final)
+	e := logread.ReadChunk(j.stderrPath(), c.Err, maxBytes, final)
+	stdout, _ := RenderText(o.Text(), opt.Render)
+	stderr, _ := RenderText(e.Text(), opt.Render)
+	return &TailCursorResult{
+		JobID: j.id, State: outcomeOf(st).state, Stdout: stdout, Stderr: stderr,
+		StdoutFrom: o.From, StderrFrom: e.From, StdoutNextOffset: o.Next, StderrNextOffset: e.Next,
+		StdoutRemainingBytes: o.Remaining, StderrRemainingBytes: e.Remaining,
+		More:   o.Remaining > 0 || e.Remaining > 0,
+		Cursor: logread.Cursor{Out: o.Next, Err: e.Next}.String(), Encoding: Encoding,
+		StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath(),
 	}, nil
 }
 

@@ -30,6 +30,9 @@ type Snapshot struct {
 	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
 	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
 	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+	// Cursor is the sizes of both logs when the excerpt was read ("<O>.<E>",
+	// SPEC §11.1): tail --cursor with it returns exactly what came later.
+	Cursor string `json:"cursor"`
 }
 
 // LaunchResult is the payload of run, start and restart.
@@ -125,6 +128,27 @@ type TailResult struct {
 	StderrObservedBytes int64  `json:"stderr_observed_bytes"`
 	StdoutIncludedBytes int64  `json:"stdout_included_bytes"`
 	StderrIncludedBytes int64  `json:"stderr_included_bytes"`
+	Cursor              string `json:"cursor"`
+}
+
+// TailCursorResult is the payload of tail --cursor (SPEC §11.1): what each
+// log holds from the cursor on, at most max_bytes per stream.
+type TailCursorResult struct {
+	JobID                string `json:"job_id"`
+	State                State  `json:"state"`
+	Stdout               string `json:"stdout"`
+	Stderr               string `json:"stderr"`
+	StdoutFrom           int64  `json:"stdout_from"`
+	StderrFrom           int64  `json:"stderr_from"`
+	StdoutNextOffset     int64  `json:"stdout_next_offset"`
+	StderrNextOffset     int64  `json:"stderr_next_offset"`
+	StdoutRemainingBytes int64  `json:"stdout_remaining_bytes"`
+	StderrRemainingBytes int64  `json:"stderr_remaining_bytes"`
+	More                 bool   `json:"more"`
+	Cursor               string `json:"cursor"`
+	Encoding             string `json:"encoding"`
+	StdoutLogPath        string `json:"stdout_log_path"`
+	StderrLogPath        string `json:"stderr_log_path"`
 }
 
 // WaitResult is the payload of wait.

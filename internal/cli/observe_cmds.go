@@ -33,19 +33,26 @@ func newStatusCmd(a *app) *cobra.Command {
 func newTailCmd(a *app) *cobra.Command {
 	var lines, maxBytes int64
 	var render string
+	var cursor string
 	cmd := &cobra.Command{
-		Use:   "tail [--tail-lines N] [--max-bytes N] <ID>",
-		Short: "Show the last lines of a job's stdout and stderr",
+		Use:   "tail [--tail-lines N] [--max-bytes N] [--cursor C] <ID>",
+		Short: "Show the last lines of a job's stdout and stderr, or what came after a cursor",
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("cursor") {
+			return a.call("tail", nil, func(m *agentexec.Manager) (any, error) {
+				return m.TailFrom(cmd.Context(), args[0], cursor, agentexec.TailOptions{MaxBytes: maxBytes, Render: agentexec.Render(render)})
+			})
+		}
 		return a.call("tail", nil, func(m *agentexec.Manager) (any, error) {
 			return m.Tail(cmd.Context(), args[0], agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render)})
 		})
 	})
 	addCount(cmd.Flags(), &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
-	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read from the end of each stream")
+	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read per stream (from the end, or forward from --cursor)")
 	addRender(cmd.Flags(), &render)
+	cmd.Flags().StringVar(&cursor, "cursor", "", `read forward from this cursor ("<stdout>.<stderr>" byte offsets, e.g. a response's cursor); --tail-lines is ignored`)
 	return cmd
 }
 

@@ -295,7 +295,7 @@ func TestStatusTailWait(t *testing.T) {
 
 	tl := e.do(http.MethodGet, "/tail/"+id+"?tail_lines=2", "")
 	wantOK(t, tl, "tail")
-	want := fmt.Sprintf(`{"schema_version":"0.1","ok":true,"type":"tail","job_id":"%s","stdout_tail":"line4\nline5","stderr_tail":"err","truncated":true,"encoding":"utf-8-lossy","stdout_log_path":"%s","stderr_log_path":"%s","stdout_observed_bytes":30,"stderr_observed_bytes":4,"stdout_included_bytes":11,"stderr_included_bytes":3}`+"\n",
+	want := fmt.Sprintf(`{"schema_version":"0.1","ok":true,"type":"tail","job_id":"%s","stdout_tail":"line4\nline5","stderr_tail":"err","truncated":true,"encoding":"utf-8-lossy","stdout_log_path":"%s","stderr_log_path":"%s","stdout_observed_bytes":30,"stderr_observed_bytes":4,"stdout_included_bytes":11,"stderr_included_bytes":3,"cursor":"30.4"}`+"\n",
 		id, filepath.Join(e.root, id, "stdout.log"), filepath.Join(e.root, id, "stderr.log"))
 	if tl.body != want {
 		t.Fatalf("tail:\n%s\nwant\n%s", tl.body, want)
@@ -452,4 +452,28 @@ func TestAutoGC(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.root, fresh)); err != nil {
 		t.Fatalf("the job just launched was collected: %v", err)
 	}
+}
+
+// TestTailCursor: GET /tail/{id}?cursor= reads forward (SPEC §11.1).
+func TestTailCursor(t *testing.T) {
+	e := newEnv(t)
+	r := e.post("/exec", `{"command":["printf 'abc\\ndef\\n'"],"wait":true}`)
+	wantOK(t, r, "run")
+	id := r.str("job_id")
+	if c, _ := r.field("final_snapshot.cursor"); c != "8.0" {
+		t.Fatalf("final_snapshot.cursor = %v: %s", c, r.body)
+	}
+	r = e.do("GET", "/tail/"+id+"?cursor=4.0&max_bytes=3", "")
+	wantOK(t, r, "tail")
+	for k, want := range map[string]any{"stdout": "def", "stdout_from": 4.0, "stdout_next_offset": 7.0,
+		"stdout_remaining_bytes": 1.0, "more": true, "cursor": "7.0", "state": "exited"} {
+		if got, _ := r.field(k); got != want {
+			t.Errorf("%s = %v, want %v", k, got, want)
+		}
+	}
+	if got := topKeys(t, r.body); strings.Join(got, ",") != "schema_version,ok,type,job_id,state,stdout,stderr,stdout_from,stderr_from,"+
+		"stdout_next_offset,stderr_next_offset,stdout_remaining_bytes,stderr_remaining_bytes,more,cursor,encoding,stdout_log_path,stderr_log_path" {
+		t.Errorf("keys %v", got)
+	}
+	wantError(t, e.do("GET", "/tail/"+id+"?cursor=4", ""), 400, "invalid_argument", "")
 }

@@ -27,7 +27,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, id string, _ []b
 	return writeOK(w, "status", res)
 }
 
-// GET /tail/{id}?tail_lines=50&max_bytes=65536&render=raw
+// GET /tail/{id}?tail_lines=50&max_bytes=65536&render=raw[&cursor=O.E]
 func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
 	q := r.URL.Query()
 	lines, err := countParam(q, "tail_lines", 50)
@@ -37,6 +37,13 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byt
 	maxBytes, err := countParam(q, "max_bytes", 65536)
 	if err != nil {
 		return err
+	}
+	if q.Has("cursor") {
+		res, err := s.m.TailFrom(r.Context(), id, q.Get("cursor"), agentexec.TailOptions{MaxBytes: maxBytes, Render: agentexec.Render(q.Get("render"))})
+		if err != nil {
+			return err
+		}
+		return writeOK(w, "tail", res)
 	}
 	res, err := s.m.Tail(r.Context(), id, agentexec.TailOptions{TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(q.Get("render"))})
 	if err != nil {

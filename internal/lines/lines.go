@@ -5,7 +5,7 @@ package lines
 import (
 	"bytes"
 
-	"github.com/agentexec/agentexec/internal/tail"
+	"github.com/agentexec/agentexec/internal/logread"
 )
 
 // DefaultMax is the longest record in bytes (SPEC §3.8).
@@ -98,7 +98,7 @@ func (s *Splitter) appendBuf(p []byte, limit int) []byte {
 
 // cut returns where to end a record holding line (len(line) is the limit)
 // when next is the byte after it: before the character, or maximal ill-formed
-// subpart (tail.SeqLen), that would straddle the limit; otherwise at the
+// subpart (logread.SeqLen), that would straddle the limit; otherwise at the
 // limit. Cutting only between decoding units keeps the records' decoded text
 // equal to the whole line's.
 func cut(line []byte, next byte) int {
@@ -114,7 +114,7 @@ func cut(line []byte, next byte) int {
 		var w [4]byte
 		k := copy(w[:], line[j:])
 		w[k] = next
-		if l, _ := tail.SeqLen(w[:k+1]); l > k && j > 0 {
+		if l, _ := logread.SeqLen(w[:k+1]); l > k && j > 0 {
 			return j
 		}
 		break
@@ -129,7 +129,7 @@ const (
 )
 
 // AppendRecord appends the full.log record "<ts> [STDOUT] <text>\n" (or
-// [STDERR]) for line, decoded as tail.Decode does, to dst. stream is Stdout
+// [STDERR]) for line, decoded as logread.Decode does, to dst. stream is Stdout
 // or Stderr (upper case is accepted too); other values are upper-cased
 // into the tag.
 func AppendRecord(dst []byte, ts string, stream string, line []byte) []byte {
@@ -150,6 +150,6 @@ func AppendRecord(dst []byte, ts string, stream string, line []byte) []byte {
 		}
 		dst = append(dst, "] "...)
 	}
-	dst = tail.AppendDecode(dst, line)
+	dst = logread.AppendDecode(dst, line)
 	return append(dst, '\n')
 }

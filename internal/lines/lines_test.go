@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agentexec/agentexec/internal/tail"
+	"github.com/agentexec/agentexec/internal/logread"
 )
 
 // run feeds chunks to a Splitter with the given Max and returns the records
@@ -292,9 +292,9 @@ func refRecords(data []byte, max int) []string {
 	var out []string
 	for _, line := range pieces {
 		for len(line) > max {
-			c, whole := max, tail.Decode(line)
+			c, whole := max, logread.Decode(line)
 			for k := max; k >= max-3 && k > 0; k-- {
-				if tail.Decode(line[:k])+tail.Decode(line[k:]) == whole {
+				if logread.Decode(line[:k])+logread.Decode(line[k:]) == whole {
 					c = k
 					break
 				}

@@ -218,7 +218,7 @@ func TestToolsList(t *testing.T) {
 			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
-			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}}},
+			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}, "cursor": {"string", nil}}},
 		"wait": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "until_ms": {"integer", 30000.0},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}}},
 		"kill": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "signal": {"string", "TERM"}}},

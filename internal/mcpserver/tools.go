@@ -57,7 +57,8 @@ const (
 	tailSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."},
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines returned per stream; 0 = no line limit."},
-"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576); older output is left out and truncated is true. With cursor: bytes read forward per stream."},
+"cursor":{"type":"string","description":"Read only what was written after this cursor (the cursor field of an earlier run, tail or wait result, \"<stdout>.<stderr>\" byte offsets; \"0.0\" = from the start). The result then has stdout and stderr text, more (true when output beyond max_bytes remains) and a new cursor to pass next time."},
 ` + renderProperty + `}}`
 
 	waitSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
@@ -96,8 +97,9 @@ const (
 		`The result has job_id, state (running, exited, killed, failed), exit_code when exited, and a snapshot of the last stdout/stderr lines (omitted when until_ms is 0). ` +
 		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed.`
 	statusDescription = `Current state of a job: state (created, running, exited, killed, failed), exit_code when exited, timestamps, and signal, duration_ms, timed_out or error when finished. Does not include output: use tail.`
-	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out.`
-	waitDescription   = `Wait up to until_ms milliseconds (default 30000, capped by the server at 55000 by default) for a job to finish, then return its state, exit status and the last lines of output. ` +
+	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out. ` +
+		`Every result carries a cursor: pass it back as cursor to get only the output written since (stdout, stderr, more, and the next cursor) instead of re-reading the same lines.`
+	waitDescription = `Wait up to until_ms milliseconds (default 30000, capped by the server at 55000 by default) for a job to finish, then return its state, exit status and the last lines of output. ` +
 		`Returns as soon as the job finishes. Reaching the deadline is not an error: the state is then still running, and you can call wait again.`
 	waitManyDescription = `Wait for several jobs at once (job_ids, tags and/or name): until all have finished, or with any: true until one has, or until_ms passes. ` +
 		`Returns type wait_many: jobs (one wait result per job, in order), all_terminal and any_terminal.`
@@ -318,9 +320,14 @@ type tailInput struct {
 	TailLines float64 `json:"tail_lines"`
 	MaxBytes  float64 `json:"max_bytes"`
 	Render    string  `json:"render"`
+	Cursor    string  `json:"cursor"`
 }
 
-func (s *server) tail(ctx context.Context, _ present, in tailInput) (string, any, error) {
+func (s *server) tail(ctx context.Context, given present, in tailInput) (string, any, error) {
+	if given["cursor"] {
+		res, err := s.m.TailFrom(ctx, in.JobID, in.Cursor, agentexec.TailOptions{MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render)})
+		return "tail", res, err
+	}
 	res, err := s.m.Tail(ctx, in.JobID, agentexec.TailOptions{TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render)})
 	return "tail", res, err
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentexec/agentexec/internal/logread"
 	"github.com/agentexec/agentexec/internal/store"
-	"github.com/agentexec/agentexec/internal/tail"
 )
 
 // Matcher evaluates one loaded output-match configuration
@@ -85,7 +85,7 @@ func (m *Matcher) Match(stream string, line []byte) bool {
 	}
 	text := line
 	if !utf8.Valid(line) {
-		m.scratch = tail.AppendDecode(m.scratch[:0], line)
+		m.scratch = logread.AppendDecode(m.scratch[:0], line)
 		text = m.scratch
 	}
 	if m.re != nil {
@@ -108,7 +108,7 @@ func (m *Matcher) Event(dir, jobID, stream string, line []byte) *Matched {
 		Pattern:       m.Pattern,
 		MatchType:     m.MatchType,
 		Stream:        stream,
-		Line:          tail.Decode(line),
+		Line:          logread.Decode(line),
 		StdoutLogPath: m.stdoutP,
 		StderrLogPath: m.stderrP,
 	}

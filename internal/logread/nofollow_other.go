@@ -1,5 +1,5 @@
 //go:build !unix
 
-package tail
+package logread
 
 const noFollow = 0

@@ -1,6 +1,8 @@
-// Package tail implements the tail algorithm of SPEC §3.10: read the end of a
-// log file, decode it lossily as UTF-8 and keep the last N lines.
-package tail
+// Package logread is the one reader of job logs: the tail algorithm of SPEC
+// §3.10 (read the end of a log, decode it lossily as UTF-8, keep the last N
+// lines), forward reads at cursors (§11.1) and incremental line scanning for
+// readiness waits and following (§11.2, §11.3). It imports nothing internal.
+package logread
 
 import "unicode/utf8"
 
