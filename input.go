@@ -25,5 +25,9 @@ func ReadStdinFile(option, path string, limit int64) ([]byte, error) {
 	case errors.Is(err, userfile.ErrTooLarge):
 		return nil, &Error{Code: CodeStdinTooLarge, Message: fmt.Sprintf("stdin exceeds %d bytes", limit)}
 	}
-	return nil, &Error{Code: CodeInvalidArgument, Message: fmt.Sprintf("cannot read %s %s: %s", option, path, userfile.Describe(err)), Err: err}
+	msg := fmt.Sprintf("cannot read %s %s: %s", option, path, userfile.Describe(err))
+	if option == "--stdin-file" && errors.Is(err, userfile.ErrNotRegular) {
+		msg += "; to give the job a pipe's output, use --stdin - and pipe it in"
+	}
+	return nil, &Error{Code: CodeInvalidArgument, Message: msg, Err: err}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/agentexec/agentexec/internal/fieldsdoc"
 )
 
 // Reference renders the command-line reference (docs/cli.md) from the same
@@ -40,7 +42,7 @@ func Reference() []byte {
 	}
 	b.WriteString("\n")
 	for _, c := range cmds {
-		fmt.Fprintf(&b, "<a id=\"%s\"></a>\n## `%s`\n\n%s.\n\n", refAnchor(c), commandName(c), strings.TrimSuffix(c.Short, "."))
+		fmt.Fprintf(&b, "<a id=\"%s\"></a>\n## `%s`\n\n%s.\n\n", refAnchor(c), commandName(c), strings.TrimSuffix(mdCell(c.Short), "."))
 		fmt.Fprintf(&b, "```\n%s\n```\n\n", strings.TrimSuffix(c.UseLine(), " [flags]"))
 		if len(c.Aliases) > 0 {
 			fmt.Fprintf(&b, "Alias: `%s`.\n\n", strings.Join(c.Aliases, "`, `"))
@@ -87,6 +89,8 @@ func flagTable(b *bytes.Buffer, fs *pflag.FlagSet) {
 	b.WriteString(strings.Join(rows, "\n") + "\n\n")
 }
 
+// mdCell makes s fit a Markdown table cell (and the documentation, which
+// never cites the specification).
 func mdCell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+	return strings.ReplaceAll(fieldsdoc.Clean(s), "|", `\|`)
 }

@@ -504,10 +504,16 @@ func literals(vs []any) string {
 // specRef matches references to the project's internal specification,
 // which is not part of the repository: the reference stands on its own.
 var (
-	specParen = regexp.MustCompile(`\s*\((?:see |per )?SPEC §[0-9.]+[^()]*\)`)
-	specRef   = regexp.MustCompile(`(?:(?:see |per )?SPEC )?§[0-9]+(?:\.[0-9]+)*\.?`)
-	spaces    = regexp.MustCompile(`\s+`)
+	specParen  = regexp.MustCompile(`\s*\((?:see |per )?SPEC §[0-9.]+[^()]*\)`)
+	specRef    = regexp.MustCompile(`(?:(?:see |per )?SPEC )?§[0-9]+(?:\.[0-9]+)*\.?`)
+	spaces     = regexp.MustCompile(`\s+`)
+	strayPunct = regexp.MustCompile(`\s([.,;:])(\s|$)`)
 )
+
+// Clean drops references to the project's specification (which is not
+// part of the repository) and normalises whitespace, for text shown in the
+// user documentation.
+func Clean(s string) string { return clean(s) }
 
 // clean drops specification references and normalises whitespace.
 func clean(s string) string {
@@ -518,8 +524,10 @@ func clean(s string) string {
 	s = strings.ReplaceAll(s, " )", ")")
 	s = strings.ReplaceAll(s, "; )", ")")
 	s = spaces.ReplaceAllString(strings.TrimSpace(s), " ")
-	s = strings.ReplaceAll(s, " .", ".")
-	s = strings.ReplaceAll(s, " ,", ",")
+	// A removed reference can leave a space before punctuation
+	// ("foo (SPEC §1)." → "foo ."); a leading dot of a name (".agents")
+	// is not punctuation.
+	s = strayPunct.ReplaceAllString(s, "$1$2")
 	return strings.TrimSpace(s)
 }
 

@@ -58,3 +58,19 @@ func TestMarkdownRejectsBadSchema(t *testing.T) {
 		t.Fatal("Markdown accepted invalid JSON")
 	}
 }
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SPEC §4.5.", ""},
+		{"list and ps (SPEC §4.9).", "list and ps."},
+		{"Error envelope (exit 1; HTTP per SPEC §1.7).", "Error envelope (exit 1; HTTP)."},
+		{"A job reused by create --ensure (§11.6) reports its state", "A job reused by create --ensure reports its state"},
+		{"Install the skill into .agents/skills", "Install the skill into .agents/skills"},
+		{"  spaced \n  text  ", "spaced text"},
+	}
+	for _, tt := range tests {
+		if got := fieldsdoc.Clean(tt.in); got != tt.want {
+			t.Errorf("Clean(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
