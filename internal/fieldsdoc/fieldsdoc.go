@@ -505,6 +505,7 @@ func literals(vs []any) string {
 // which is not part of the repository: the reference stands on its own.
 var (
 	specParen  = regexp.MustCompile(`\s*\((?:see |per )?SPEC §[0-9.]+[^()]*\)`)
+	specInner  = regexp.MustCompile(`\s*[,;]\s*(?:see |per )?SPEC §[0-9]+(?:\.[0-9]+)*`)
 	specRef    = regexp.MustCompile(`(?:(?:see |per )?SPEC )?§[0-9]+(?:\.[0-9]+)*\.?`)
 	spaces     = regexp.MustCompile(`\s+`)
 	strayPunct = regexp.MustCompile(`\s([.,;:])(\s|$)`)
@@ -518,6 +519,7 @@ func Clean(s string) string { return clean(s) }
 // clean drops specification references and normalises whitespace.
 func clean(s string) string {
 	s = specParen.ReplaceAllString(s, "")
+	s = specInner.ReplaceAllString(s, "")
 	s = specRef.ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, "()", "")
 	s = strings.ReplaceAll(s, "( ", "(")

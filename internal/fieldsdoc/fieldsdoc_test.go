@@ -67,6 +67,7 @@ func TestClean(t *testing.T) {
 		{"A job reused by create --ensure (§11.6) reports its state", "A job reused by create --ensure reports its state"},
 		{"Install the skill into .agents/skills", "Install the skill into .agents/skills"},
 		{"  spaced \n  text  ", "spaced text"},
+		{"e.g. PENDING (added, SPEC §11.7).", "e.g. PENDING (added)."},
 	}
 	for _, tt := range tests {
 		if got := fieldsdoc.Clean(tt.in); got != tt.want {
