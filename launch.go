@@ -111,6 +111,7 @@ func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (ti
 		"waited_ms", ackAt.Sub(attempt).Milliseconds(), "error", ack.Error)
 	switch {
 	case ack.OK:
+		m.log.Info("job launched", "job", j.id, "supervisor_pid", cmd.Process.Pid)
 		go reap(cmd)
 		return ackAt, nil
 	case !timedOut && ack.Error != "" && !ack.Refused:
@@ -203,7 +204,7 @@ func (m *Manager) failLaunch(j jobRef, attempt time.Time, prev *store.State, msg
 		return &Error{Code: CodeLaunchFailed, Message: msg + "; recording the failed state failed too: " + err.Error(),
 			Details: &LaunchFailedDetails{JobID: j.id, State: persisted}}
 	}
-	m.log.Debug("launch failed", "job", j.id, "reason", msg)
+	m.log.Info("launch failed", "job", j.id, "reason", msg)
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // the supervisor that kept it is gone
 	return &Error{Code: CodeLaunchFailed, Message: msg, Details: &LaunchFailedDetails{JobID: j.id, State: StateFailed}}
 }

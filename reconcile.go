@@ -59,7 +59,7 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	if err := store.WriteState(j.dir, failed); err != nil {
 		m.log.Warn("persist "+why, "job", j.id, "err", err)
 	} else {
-		m.log.Debug("reconcile: persisted failed/"+why, "job", j.id)
+		m.log.Info("reconcile: persisted failed/"+why, "job", j.id)
 	}
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // its supervisor is gone
 	return failed

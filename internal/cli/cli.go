@@ -114,7 +114,7 @@ func (a *app) loadConfig(explicit string) (config.Config, error) {
 		return c, &agentexec.Error{Code: agentexec.CodeInvalidConfig, Message: err.Error(), Err: err}
 	}
 	if c.Path != "" {
-		a.logger().Debug("config file loaded", "path", c.Path)
+		a.logger().Info("config file loaded", "path", c.Path)
 	} else {
 		a.logger().Debug("no config file; using defaults", "looked_at", config.DefaultPath(a.sys.Getenv, a.sys.Home))
 	}
