@@ -62,13 +62,17 @@ func newMCPCmd(a *app) *cobra.Command {
 			in = io.NopCloser(strings.NewReader(""))
 		}
 		// The SDK's IOTransport over our stdin/stdout is its StdioTransport
-		// with one addition: a failed write to stdout stops the server.
-		// Answers to requests already read still go out after end of input
-		// (within the 1 s the spec allows for shutting down).
+		// with three additions: a failed write to stdout stops the server;
+		// answers to requests already read still go out after end of input
+		// (within the 1 s the spec allows for shutting down); and frames the
+		// SDK would end the session on are answered with their JSON-RPC
+		// error by GuardFrames instead (which also bounds frame size, so the
+		// SDK's own limit is off).
 		pending := mcpserver.NewPending()
-		out := &frameWriter{w: pending.Writer(a.sys.Stdout), broken: stop}
+		out := mcpserver.NewFrameWriter(&frameWriter{w: pending.Writer(a.sys.Stdout), broken: stop})
+		guarded := mcpserver.GuardFrames(in, out)
 		a.logger().Info("mcp server starting", "root", m.Root(), "version", Version)
-		return mcpserver.Serve(ctx, m, opts, &mcp.IOTransport{Reader: pending.Reader(in, 900*time.Millisecond), Writer: out})
+		return mcpserver.Serve(ctx, m, opts, &mcp.IOTransport{Reader: pending.Reader(guarded, 900*time.Millisecond), Writer: out, MaxLineLength: -1})
 	})
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration file")
 	return cmd

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -50,6 +52,10 @@ func contractError(err error) *agentexec.Error {
 //   - "arguments": null is treated as absent ({}): the SDK decodes null into
 //     a nil map and then panics applying schema defaults to it, which would
 //     take the whole server down;
+//   - arguments the SDK refuses before our handler runs (schema validation,
+//     decoding) come back as the JSON error envelope with invalid_argument
+//     and a readable message, like every other error, instead of the SDK's
+//     bare text;
 //   - a successful result carries "isError":false instead of omitting it
 //     (the SDK's field is omitempty): the contract shows it, and clients that
 //     compare it with false should not need to know that absence means false.
@@ -59,6 +65,11 @@ func toolCallMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			r.Params.Arguments = json.RawMessage("{}")
 		}
 		res, err := next(ctx, method, req)
+		if r, ok := res.(*mcp.CallToolResult); ok && err == nil && r.IsError && r.StructuredContent == nil {
+			if msg, refused := sdkArgumentError(r); refused {
+				return toolResult("", nil, &agentexec.Error{Code: agentexec.CodeInvalidArgument, Message: msg}), nil
+			}
+		}
 		if r, ok := res.(*mcp.CallToolResult); ok && err == nil && !r.IsError {
 			return withIsError{r}, nil
 		}
@@ -82,3 +93,39 @@ func (w withIsError) MarshalJSON() ([]byte, error) {
 	}
 	return append(out, `"isError":false}`...), nil
 }
+
+// sdkArgumentError recognises the SDK's refusal of a call's arguments (an
+// error result with one text item and no structured content; our handlers
+// always set structured content) and rewrites its text for a reader:
+// `validating "arguments": validating root: validating /properties/command:
+// type: echo x has type "string", want "array"` becomes `invalid arguments:
+// command: type: echo x has type "string", want "array"`, and the
+// validator's rationals ("-1/1") become plain numbers.
+func sdkArgumentError(r *mcp.CallToolResult) (string, bool) {
+	if len(r.Content) != 1 {
+		return "", false
+	}
+	tc, ok := r.Content[0].(*mcp.TextContent)
+	if !ok {
+		return "", false
+	}
+	text := tc.Text
+	switch {
+	case strings.HasPrefix(text, `validating "arguments": `):
+		text = strings.TrimPrefix(text, `validating "arguments": `)
+	case strings.HasPrefix(text, "json: "), strings.HasPrefix(text, "unmarshaling arguments"):
+	default:
+		return "", false
+	}
+	text = strings.ReplaceAll(text, "validating root: ", "")
+	text = schemaPath.ReplaceAllString(text, "$1: ")
+	text = rational.ReplaceAllString(text, "$1")
+	text = zeroFraction.ReplaceAllString(text, "$1")
+	return "invalid arguments: " + strings.Join(strings.Fields(text), " "), true
+}
+
+var (
+	schemaPath   = regexp.MustCompile(`validating /properties/([^:]+): `)
+	rational     = regexp.MustCompile(`(-?\d+)/1\b`)
+	zeroFraction = regexp.MustCompile(`(\d+)\.0+\b`)
+)

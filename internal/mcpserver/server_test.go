@@ -517,8 +517,22 @@ func TestSchemaViolations(t *testing.T) {
 			// A JSON-RPC invalid-params error is equally acceptable.
 		case !res.IsError:
 			t.Errorf("%s %v: accepted: %+v", c.tool, c.args, res.StructuredContent)
-		case res.StructuredContent != nil:
-			t.Errorf("%s %v: reached the tool: %v", c.tool, c.args, res.StructuredContent)
+		default:
+			// The error envelope, with a readable message (no "-1/1"
+			// rationals, no SDK prefixes).
+			b, _ := json.Marshal(res.StructuredContent)
+			var env struct {
+				OK    bool `json:"ok"`
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			json.Unmarshal(b, &env)
+			if env.OK || env.Error.Code != "invalid_argument" || !strings.HasPrefix(env.Error.Message, "invalid arguments: ") ||
+				strings.Contains(env.Error.Message, "/1") || strings.Contains(env.Error.Message, "validating") {
+				t.Errorf("%s %v: result %s, want the invalid_argument envelope", c.tool, c.args, b)
+			}
 		}
 	}
 	if n := e.jobCount(); n != 0 {

@@ -58,7 +58,7 @@ func (s *supervisor) claimSubmission() bool {
 func (s *supervisor) handleClusterSignals() {
 	s.cancelled = make(chan struct{})
 	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(ch, clusterSignals...)
 	go func() {
 		for sig := range ch {
 			if killRequested(s.dir) {

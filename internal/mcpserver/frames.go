@@ -1,0 +1,194 @@
+package mcpserver
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+)
+
+// MaxFrameBytes bounds one line of MCP input (SPEC §11.8: at least 16 MiB).
+// It admits a run whose stdin is about 24 MiB of plain text; larger input
+// goes through stdin_file.
+const MaxFrameBytes = 32 << 20
+
+// GuardFrames checks every line the MCP host sends before the SDK sees it,
+// because the SDK (go-sdk v1.8.0) ends the whole session, silently and with
+// in-flight calls dropped, on the first frame that is not a valid JSON-RPC
+// message or is longer than its limit. Here such a frame gets its JSON-RPC
+// error instead — -32700 for text that is not JSON, -32600 for JSON that is
+// not a valid message or a frame over MaxFrameBytes — written to out, and
+// the session goes on. Valid frames reach the SDK unchanged through the
+// returned reader. The SDK's own writes must go through out too, which
+// serialises whole frames. Drop this once the SDK answers such frames
+// itself.
+func GuardFrames(in io.Reader, out *FrameWriter) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(guard(in, pw, out))
+	}()
+	return pr
+}
+
+// guard copies valid frames from in to sdk until in ends (nil) or sdk is
+// closed.
+func guard(in io.Reader, sdk io.Writer, out *FrameWriter) error {
+	r := bufio.NewReaderSize(in, 64<<10)
+	for {
+		line, tooLong, err := readFrame(r)
+		if tooLong {
+			out.frameError(nil, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
+				"Invalid request: frame longer than this server's limit of %d bytes (pass large job input with stdin_file)", MaxFrameBytes))
+		} else if frame := bytes.TrimSpace(line); len(frame) > 0 {
+			if id, code, msg := checkFrame(frame); code != 0 {
+				out.frameError(id, code, msg)
+			} else if _, werr := sdk.Write(append(frame, '\n')); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// readFrame reads one line. A line longer than MaxFrameBytes is consumed
+// without being kept (memory stays bounded) and reported as tooLong.
+func readFrame(r *bufio.Reader) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > MaxFrameBytes {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, tooLong, err
+		}
+	}
+}
+
+// checkFrame returns code 0 for a frame the SDK can take, else the JSON-RPC
+// error to answer it with and the id to answer (nil when unreadable).
+func checkFrame(frame []byte) (id any, code int64, msg string) {
+	if !json.Valid(frame) {
+		return nil, jsonrpc.CodeParseError, "Parse error: the line is not one JSON value"
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(frame))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, jsonrpc.CodeParseError, "Parse error: " + err.Error()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return checkMessage(x, frame)
+	case []any:
+		// A batch (JSON-RPC 2.0; the SDK still accepts them): every element
+		// must be a valid message.
+		if len(x) == 0 {
+			return nil, jsonrpc.CodeInvalidRequest, "Invalid request: empty batch"
+		}
+		for _, el := range x {
+			obj, ok := el.(map[string]any)
+			if !ok {
+				return nil, jsonrpc.CodeInvalidRequest, "Invalid request: a batch element is not an object"
+			}
+			raw, _ := json.Marshal(obj)
+			if _, code, msg := checkMessage(obj, raw); code != 0 {
+				return nil, code, msg
+			}
+		}
+		return nil, 0, ""
+	}
+	return nil, jsonrpc.CodeInvalidRequest, "Invalid request: a message must be a JSON object"
+}
+
+func checkMessage(m map[string]any, raw []byte) (id any, code int64, msg string) {
+	rawID, hasID := m["id"]
+	switch x := rawID.(type) {
+	case string:
+		id = x
+	case json.Number:
+		id = x
+	case nil:
+		// absent, or null: answered with id null
+	default:
+		return nil, jsonrpc.CodeInvalidRequest, "Invalid request: id must be a string or a number"
+	}
+	if v, ok := m["jsonrpc"].(string); !ok || v != "2.0" {
+		return id, jsonrpc.CodeInvalidRequest, `Invalid request: jsonrpc must be "2.0"`
+	}
+	method, hasMethod := m["method"]
+	_, hasResult := m["result"]
+	_, hasError := m["error"]
+	switch {
+	case hasMethod:
+		if _, ok := method.(string); !ok {
+			return id, jsonrpc.CodeInvalidRequest, "Invalid request: method must be a string"
+		}
+		if hasID && rawID == nil {
+			return nil, jsonrpc.CodeInvalidRequest, "Invalid request: id must be a string or a number"
+		}
+	case hasResult || hasError:
+		if !hasID {
+			return nil, jsonrpc.CodeInvalidRequest, "Invalid request: a response needs an id"
+		}
+	default:
+		return id, jsonrpc.CodeInvalidRequest, "Invalid request: no method, result or error"
+	}
+	if _, err := jsonrpc.DecodeMessage(raw); err != nil {
+		return id, jsonrpc.CodeInvalidRequest, "Invalid request: " + err.Error()
+	}
+	return nil, 0, ""
+}
+
+// FrameWriter is the server's output: one Write per JSON-RPC frame, so the
+// SDK's frames and the guard's error frames never interleave.
+type FrameWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewFrameWriter serialises frames written to w.
+func NewFrameWriter(w io.Writer) *FrameWriter { return &FrameWriter{w: w} }
+
+func (f *FrameWriter) Write(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.w.Write(b)
+}
+
+// Close closes the underlying writer, if it is a Closer.
+func (f *FrameWriter) Close() error {
+	if c, ok := f.w.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// frameError answers a rejected frame.
+func (f *FrameWriter) frameError(id any, code int64, msg string) {
+	b, _ := json.Marshal(struct {
+		JSONRPC string `json:"jsonrpc"`
+		ID      any    `json:"id"`
+		Error   struct {
+			Code    int64  `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}{JSONRPC: "2.0", ID: id, Error: struct {
+		Code    int64  `json:"code"`
+		Message string `json:"message"`
+	}{code, msg}})
+	f.Write(append(b, '\n'))
+}
