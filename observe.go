@@ -35,6 +35,11 @@ type ObserveOptions struct {
 	Settle time.Duration
 	// Render selects how the snapshots' texts are presented.
 	Render Render
+	// ForOutput makes the launch wait like Wait (until Until unless
+	// Forever) but return as soon as an output line matches (SPEC §11.2,
+	// run --wait-for-output); the response then has Matched, Match and a
+	// Snapshot taken at return.
+	ForOutput *OutputCondition
 }
 
 // DefaultSettle is the settle time of run, start, restart and MCP run.
@@ -47,8 +52,15 @@ func DefaultObserve() ObserveOptions {
 
 // validate rejects observation options no launch should start with.
 func (o *ObserveOptions) validate() error {
-	_, err := ParseRender(string(o.Render))
-	return err
+	if _, err := ParseRender(string(o.Render)); err != nil {
+		return err
+	}
+	if o.ForOutput != nil {
+		if _, err := validateOutput(o.ForOutput); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // excerptOf is snapshotOf presented in mode r.
@@ -81,7 +93,7 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 	var err error
 	observed := false
 	d := o.SnapshotAfter
-	if o.Wait || o.NoWait {
+	if o.Wait || o.NoWait || o.ForOutput != nil {
 		d = 0
 	}
 	if d > 0 {
@@ -96,7 +108,29 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 		}
 		res.Snapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
 	}
-	if o.Wait {
+	if o.ForOutput != nil {
+		observed = true
+		var deadline time.Time
+		if !o.Forever {
+			deadline = t0.Add(o.Until)
+		}
+		ready, err := m.newOutputReady(j, o.ForOutput, logread.Cursor{})
+		if err != nil {
+			return nil, err
+		}
+		var hit *readyHit
+		if st, hit, err = m.waitFor(ctx, j, deadline, o.Poll, 0, ready); err != nil {
+			return nil, err
+		}
+		res.Matched = boolPtr(hit != nil)
+		if hit != nil {
+			res.Match = hit.match
+		}
+		res.Snapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
+		if store.Terminal(st.Job.Status) {
+			res.FinalSnapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
+		}
+	} else if o.Wait {
 		observed = true
 		var deadline time.Time
 		if !o.Forever {

@@ -140,14 +140,34 @@ type WaitOptions struct {
 	TailLines int
 	MaxBytes  int64 // clamped to MaxExcerptBytes
 	Render    Render
+	// ForOutput also ends the wait at the first output line after Cursor
+	// that matches (SPEC §11.2); the result then has Matched and Match.
+	ForOutput *OutputCondition
+	// Cursor is where the ForOutput search starts ("" = "0.0": output
+	// written before the call counts).
+	Cursor string
 }
 
-// Wait blocks until the job is terminal or the deadline passes, then reports
-// the state and the output tails. Cancelling ctx abandons the wait (the job
-// is unaffected) and returns ctx.Err().
+// Wait blocks until the job is terminal or the deadline passes (or, with
+// ForOutput, a line matches), then reports the state and the output tails.
+// Cancelling ctx abandons the wait (the job is unaffected) and returns
+// ctx.Err().
 func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResult, error) {
 	if _, err := ParseRender(string(o.Render)); err != nil {
 		return nil, err
+	}
+	var from logread.Cursor
+	if o.ForOutput != nil {
+		if _, err := validateOutput(o.ForOutput); err != nil {
+			return nil, err
+		}
+		if o.Cursor != "" {
+			c, err := ParseCursor(o.Cursor)
+			if err != nil {
+				return nil, err
+			}
+			from = c
+		}
 	}
 	j, err := m.resolve(id)
 	if err != nil {
@@ -157,17 +177,31 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 	if !o.Forever {
 		deadline = time.Now().Add(o.Until)
 	}
-	st, err := m.waitState(ctx, j, deadline, o.Poll)
+	var ready readiness
+	if o.ForOutput != nil {
+		if ready, err = m.newOutputReady(j, o.ForOutput, from); err != nil {
+			return nil, err
+		}
+	}
+	st, hit, err := m.waitFor(ctx, j, deadline, o.Poll, 0, ready)
 	if err != nil {
 		return nil, err
 	}
 	oc := outcomeOf(st)
-	return &WaitResult{
+	res := &WaitResult{
 		JobID: j.id, State: oc.state, ExitCode: oc.exitCode, FinishedAt: oc.finishedAt, Signal: oc.signal,
 		DurationMS: oc.durationMS, TimedOut: oc.timedOut, Error: oc.err,
 		Snapshot:    *excerptOf(j, o.TailLines, o.MaxBytes, o.Render),
 		TimeoutKind: oc.timeoutKind, Resources: oc.resources, OOMKilled: oc.oomKilled,
-	}, nil
+	}
+	res.Cursor = res.Snapshot.Cursor
+	if ready != nil {
+		res.Matched = boolPtr(hit != nil)
+		if hit != nil {
+			res.Match, res.Cursor = hit.match, hit.cursor.String()
+		}
+	}
+	return res, nil
 }
 
 // KillOptions control kill.

@@ -64,6 +64,10 @@ type LaunchResult struct {
 	TimeoutKind string     `json:"timeout_kind,omitempty"`
 	Resources   *Resources `json:"resources,omitempty"`
 	OOMKilled   bool       `json:"oom_killed,omitempty"`
+	// Matched and Match are present after a launch that waited for
+	// readiness (--wait-for-output, SPEC §11.2).
+	Matched *bool  `json:"matched,omitempty"`
+	Match   *Match `json:"match,omitempty"`
 }
 
 // CreateResult is the payload of create.
@@ -167,6 +171,13 @@ type WaitResult struct {
 	TimeoutKind string     `json:"timeout_kind,omitempty"`
 	Resources   *Resources `json:"resources,omitempty"`
 	OOMKilled   bool       `json:"oom_killed,omitempty"`
+	// Matched and Match are present for a readiness wait (SPEC §11.2).
+	Matched *bool  `json:"matched,omitempty"`
+	Match   *Match `json:"match,omitempty"`
+	// Cursor (always present, last) is the excerpt's cursor, or after a
+	// match the position just past the matched line. It hides the
+	// embedded Snapshot's own cursor, which would otherwise appear twice.
+	Cursor string `json:"cursor"`
 }
 
 // KillResult is the payload of kill.

@@ -2,11 +2,13 @@ package agentexec
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/agentexec/agentexec/internal/logread"
 	"github.com/agentexec/agentexec/internal/proc"
 	"github.com/agentexec/agentexec/internal/store"
 	"github.com/agentexec/agentexec/internal/watch"
@@ -107,7 +109,8 @@ const minPoll = 10 * time.Millisecond
 // It wakes on state.json changes and re-checks every poll as a fallback (this
 // also notices a supervisor that died without writing).
 func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, poll time.Duration) (*store.State, error) {
-	return m.waitSettled(ctx, j, deadline, poll, 0)
+	st, _, err := m.waitFor(ctx, j, deadline, poll, 0, nil)
+	return st, err
 }
 
 // waitSettled is waitState that also returns once the job's output has
@@ -115,6 +118,22 @@ func (m *Manager) waitState(ctx context.Context, j jobRef, deadline time.Time, p
 // arrived for settle (0: never). Log growth wakes it through a watch on
 // both logs, so the end of a burst is seen within a few milliseconds.
 func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time, poll, settle time.Duration) (*store.State, error) {
+	st, _, err := m.waitFor(ctx, j, deadline, poll, settle, nil)
+	return st, err
+}
+
+// readyHit is a readiness match and the cursor reported with it.
+type readyHit struct {
+	match  *Match
+	cursor logread.Cursor
+}
+
+// waitFor is the one waiting loop: it returns when the job is terminal,
+// the deadline passes, the output settles (settle > 0), or ready (if not
+// nil) holds — checked at every wake-up and once more when the job turned
+// terminal, since a terminal state implies complete logs. It wakes on
+// state.json changes, the supervisor's exit, log growth and the poll.
+func (m *Manager) waitFor(ctx context.Context, j jobRef, deadline time.Time, poll, settle time.Duration, ready readiness) (*store.State, *readyHit, error) {
 	if poll < minPoll {
 		poll = minPoll
 	}
@@ -123,13 +142,11 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 	defer cancel()
 	var out *settler
 	if settle > 0 {
-		out = &settler{quiet: settle, size: -1, grew: make(chan struct{}, 1)}
-		out.watch = func() func() {
-			a := w.subscribeTo(j.stdoutPath(), watch.Modified, out.grew)
-			b := w.subscribeTo(j.stderrPath(), watch.Modified, out.grew)
-			return func() { a(); b() }
-		}
+		out = &settler{quiet: settle, size: -1, logWatch: m.newLogWatch(j, settle/10)}
 		defer out.close()
+	}
+	if ready != nil {
+		defer ready.close()
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -140,12 +157,29 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 	pidCtx, stopPID := context.WithCancel(ctx)
 	defer stopPID()
 	for {
+		// Listen first, then look: output written in between is seen by
+		// one or the other.
+		var readyC <-chan struct{}
+		readyWait := time.Duration(math.MaxInt64)
+		if ready != nil {
+			readyC, readyWait = ready.wake()
+		}
 		st, err := m.readReconciled(ctx, j, false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if store.Terminal(st.Job.Status) {
-			return st, nil
+		terminal := store.Terminal(st.Job.Status)
+		if ready != nil {
+			match, c, err := ready.check(terminal)
+			if err != nil {
+				return nil, nil, err
+			}
+			if match != nil {
+				return st, &readyHit{match: match, cursor: c}, nil
+			}
+		}
+		if terminal {
+			return st, nil, nil
 		}
 		if st.Supervisor != nil && st.Supervisor.PID > 1 && st.Supervisor.PID != watchedPID {
 			watchedPID = st.Supervisor.PID
@@ -158,29 +192,27 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 				}
 			}(watchedPID)
 		}
-		wait := poll
+		wait := min(poll, readyWait)
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return st, nil
+				return st, nil, nil
 			}
 			wait = min(wait, left)
 		}
 		var grew <-chan struct{}
 		if out != nil {
-			// Listen first, then look: a byte written in between is seen
-			// by one or the other.
 			grew = out.listen()
 			left, settled := out.check(j)
 			if settled {
-				return st, nil
+				return st, nil, nil
 			}
 			wait = min(wait, left)
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			return st, ctx.Err()
+			return st, nil, ctx.Err()
 		case <-ch:
 			timer.Stop() // Go ≥1.23: no stale tick after Stop
 		case <-supGone:
@@ -188,27 +220,24 @@ func (m *Manager) waitSettled(ctx context.Context, j jobRef, deadline time.Time,
 		case <-grew:
 			timer.Stop()
 			out.heard()
+		case <-readyC:
+			timer.Stop()
+			ready.heard()
 		case <-timer.C:
 		}
 	}
 }
 
 // settler tracks whether a job's output has settled: some exists and its
-// size has not changed for quiet.
+// size has not changed for quiet. Its log watch is muted for a tenth of
+// the quiet time (at least minPoll) after each notification, which bounds
+// the wake-ups and the job's watch overhead per second, and how late the
+// end of the output can be noticed.
 type settler struct {
 	quiet  time.Duration
 	size   int64     // total size of both logs at the last check; -1 before the first
 	grewAt time.Time // when a check first saw the current size
-	grew   chan struct{}
-	// watch adds the watches on both logs that feed grew and returns their
-	// removal; unwatch is that removal while they are in place.
-	watch   func() func()
-	unwatch func()
-	// mutedUntil spaces out wake-ups while a job writes continuously: after
-	// a notification the log watches are removed until then (so the job's
-	// writes cost no events meanwhile), and the check at that time sees
-	// whatever arrived.
-	mutedUntil time.Time
+	*logWatch
 }
 
 // check stats the logs and reports whether the output has settled, or how
@@ -226,46 +255,6 @@ func (s *settler) check(j jobRef) (time.Duration, bool) {
 		return 0, true
 	}
 	return s.untilUnmuted(now, left), false
-}
-
-func (s *settler) untilUnmuted(now time.Time, d time.Duration) time.Duration {
-	if m := s.mutedUntil.Sub(now); m > 0 {
-		return min(d, m)
-	}
-	return d
-}
-
-// listen returns the growth channel with the log watches in place, or nil
-// while muted.
-func (s *settler) listen() <-chan struct{} {
-	if time.Now().Before(s.mutedUntil) {
-		return nil
-	}
-	if s.unwatch == nil {
-		select { // a token from before the watches were removed is stale
-		case <-s.grew:
-		default:
-		}
-		s.unwatch = s.watch()
-	}
-	return s.grew
-}
-
-// heard notes a growth notification and mutes the next ones for a tenth
-// of the quiet time (at least minPoll), which bounds the wake-ups and the
-// job's watch overhead per second, and how late the end of the output can
-// be noticed.
-func (s *settler) heard() {
-	s.mutedUntil = time.Now().Add(max(s.quiet/10, minPoll))
-	s.close()
-}
-
-// close removes the log watches if they are in place.
-func (s *settler) close() {
-	if s.unwatch != nil {
-		s.unwatch()
-		s.unwatch = nil
-	}
 }
 
 func logSize(path string) int64 {

@@ -97,7 +97,8 @@ var signalNames = []string{"TERM", "INT", "KILL", "HUP", "QUIT", "USR1", "USR2"}
 
 // flagValues are the fixed values completed for flags of that name on any
 // command.
-var flagValues = map[string][]string{"signal": signalNames, "descendants": descendantsModes, "render": renderModes}
+var flagValues = map[string][]string{"signal": signalNames, "descendants": descendantsModes, "render": renderModes,
+	"match-type": {"contains", "regex"}, "stream": {"stdout", "stderr", "either"}}
 
 // attachCompletions walks the finished command tree and installs dynamic
 // job-id completion on every command that takes an <ID>, and the

@@ -175,6 +175,7 @@ type obsFlags struct {
 	noAutoGC      bool
 	settle        time.Duration
 	render        string
+	ready         readyFlags
 }
 
 func (o *obsFlags) register(fs *pflag.FlagSet, defaultUntil time.Duration) {
@@ -189,6 +190,7 @@ func (o *obsFlags) register(fs *pflag.FlagSet, defaultUntil time.Duration) {
 	fs.BoolVar(&o.noAutoGC, "no-auto-gc", false, "skip the automatic cleanup after the launch")
 	addDuration(fs, &o.settle, "settle", agentexec.DefaultSettle, "end the snapshot wait once output has been quiet this long; 0 = wait the whole --snapshot-after")
 	addRender(fs, &o.render)
+	o.ready.register(fs, "wait-for-output")
 }
 
 // renderModes are the values of --render.
@@ -209,20 +211,31 @@ func (o *obsFlags) check(cmd *cobra.Command) error {
 		return usagef("--no-wait conflicts with --wait")
 	case o.noWait && fs.Changed("snapshot-after"):
 		return usagef("--no-wait conflicts with --snapshot-after")
-	case fs.Changed("until") && !o.wait:
-		return usagef("--until requires --wait")
-	case o.forever && !o.wait:
-		return usagef("--forever requires --wait")
+	case o.noWait && o.ready.given(cmd):
+		return usagef("--no-wait conflicts with --wait-for-output")
+	case fs.Changed("until") && !o.wait && !o.ready.given(cmd):
+		return usagef("--until requires --wait or --wait-for-output")
+	case o.forever && !o.wait && !o.ready.given(cmd):
+		return usagef("--forever requires --wait or --wait-for-output")
 	case o.forever && fs.Changed("until"):
 		return usagef("--until conflicts with --forever")
 	}
-	return nil
+	return o.ready.check(cmd)
 }
 
 // options converts the flags; untilDefaultForever is start/restart's "no
 // deadline unless --until".
 func (o *obsFlags) options(cmd *cobra.Command, untilDefaultForever bool) agentexec.ObserveOptions {
+	forOutput := o.ready.condition(cmd)
+	if forOutput != nil {
+		// A readiness wait has run's deadline on start and restart too.
+		untilDefaultForever = false
+		if !cmd.Flags().Changed("until") {
+			o.until = 30 * time.Second
+		}
+	}
 	return agentexec.ObserveOptions{
+		ForOutput:     forOutput,
 		SnapshotAfter: min(o.snapshotAfter, 10*time.Second),
 		NoWait:        o.noWait,
 		Wait:          o.wait,

@@ -62,7 +62,8 @@ func newWaitCmd(a *app) *cobra.Command {
 	var lines, maxBytes int64
 	var tags []string
 	var name string
-	var render string
+	var render, cursor string
+	var ready readyFlags
 	cmd := &cobra.Command{
 		Use:   "wait [OPTIONS] <ID>... | --tag PATTERN | --name NAME",
 		Short: "Block until a job (or several) is terminal or a deadline passes",
@@ -70,7 +71,13 @@ func newWaitCmd(a *app) *cobra.Command {
 --name the response is type wait_many: --all (default) returns when every job is
 terminal, --any when one is. With --exit-code the process exits with the job's
 exit code (128+n for signal n, 125 for failed, 124 when the deadline passed; with
-several jobs the first non-zero in argument order).`,
+several jobs the first non-zero in argument order).
+
+With --for-output P it also returns as soon as an output line after --cursor
+matches P (readiness: "wait until the server listens"): matched, match
+({stream, line, offset}) and cursor (just past the matched line, so the same call
+with that cursor finds the next match) are added. It returns with matched false
+when the job ends without a match or the deadline passes.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(tags) == 0 && !cmd.Flags().Changed("name") {
 				return usagef("%s: missing required argument <ID>", cmd.CommandPath())
@@ -85,6 +92,20 @@ several jobs the first non-zero in argument order).`,
 		}
 		if anyJob && allJobs {
 			return usagef("--any conflicts with --all")
+		}
+		if err := ready.check(cmd); err != nil {
+			return err
+		}
+		if fs.Changed("cursor") && !ready.given(cmd) {
+			return usagef("--cursor requires --for-output")
+		}
+		if fs.Changed("cursor") { // an explicit empty cursor is malformed, not "0.0"
+			if _, err := agentexec.ParseCursor(cursor); err != nil {
+				return err
+			}
+		}
+		if ready.given(cmd) && (len(args) != 1 || len(tags) > 0 || fs.Changed("name")) {
+			return usagef("--for-output waits for one job: give exactly one <ID>")
 		}
 		for _, p := range tags {
 			if err := agentexec.ValidateTagPattern(p); err != nil {
@@ -102,7 +123,8 @@ several jobs the first non-zero in argument order).`,
 		}
 		defer m.Close()
 		if len(args) == 1 && len(tags) == 0 && name == "" {
-			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render)})
+			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render),
+				ForOutput: ready.condition(cmd), Cursor: cursor})
 			if err != nil {
 				return err
 			}
@@ -135,6 +157,8 @@ several jobs the first non-zero in argument order).`,
 	fs.StringVar(&name, "name", "", "wait for every job called NAME")
 	fs.BoolVar(&exitCode, "exit-code", false, "exit with the job's exit code (128+n for signal n, 125 failed, 124 deadline)")
 	addRender(fs, &render)
+	ready.register(fs, "for-output")
+	fs.StringVar(&cursor, "cursor", "", `with --for-output: where the search starts ("<stdout>.<stderr>" byte offsets, default "0.0": output before the call counts)`)
 	return cmd
 }
 

@@ -477,3 +477,40 @@ func TestTailCursor(t *testing.T) {
 	}
 	wantError(t, e.do("GET", "/tail/"+id+"?cursor=4", ""), 400, "invalid_argument", "")
 }
+
+// TestWaitForOutput: GET /wait/{id}?for_output= and POST /exec
+// wait_for_output (SPEC §11.2).
+func TestWaitForOutput(t *testing.T) {
+	e := newEnv(t)
+	r := e.post("/exec", `{"command":["echo boot; sleep 0.3; echo 'READY 1'; echo 'READY 2'; sleep 30"],"wait_for_output":"READY","until_ms":20000}`)
+	wantOK(t, r, "run")
+	id := r.str("job_id")
+	for k, want := range map[string]any{"state": "running", "matched": true, "match.stream": "stdout", "match.line": "READY 1",
+		"match.offset": 5.0} {
+		if got, _ := r.field(k); got != want {
+			t.Errorf("/exec %s = %v, want %v: %s", k, got, want, r.body)
+		}
+	}
+	if _, ok := r.field("snapshot.cursor"); !ok {
+		t.Errorf("/exec: no snapshot.cursor: %s", r.body)
+	}
+	r = e.do("GET", "/wait/"+id+"?for_output=READY&cursor=13.0&until_ms=20000", "")
+	wantOK(t, r, "wait")
+	for k, want := range map[string]any{"matched": true, "match.line": "READY 2", "match.offset": 13.0, "cursor": "21.0"} {
+		if got, _ := r.field(k); got != want {
+			t.Errorf("/wait %s = %v, want %v: %s", k, got, want, r.body)
+		}
+	}
+	r = e.do("GET", "/wait/"+id+"?for_output=%5EREADY+%5Cd%24&match_type=regex&stream=stderr&until_ms=50", "")
+	wantOK(t, r, "wait")
+	if m, _ := r.field("matched"); m != false {
+		t.Errorf("stderr has no READY: %s", r.body)
+	}
+	wantError(t, e.do("GET", "/wait/"+id+"?for_output=(&match_type=regex", ""), 400, "invalid_argument", "")
+	wantError(t, e.do("GET", "/wait/"+id+"?for_output=x&cursor=", ""), 400, "invalid_argument", "")
+	wantError(t, e.do("GET", "/wait/"+id+"?for_output=x&stream=both", ""), 400, "invalid_argument", "")
+	wantError(t, e.do("GET", "/wait/"+id+"?cursor=0.0", ""), 400, "invalid_argument", "")
+	wantError(t, e.post("/exec", `{"command":["true"],"stream":"stdout"}`), 400, "invalid_argument", "")
+	wantError(t, e.post("/exec", `{"command":["true"],"wait_for_output":"x","match_type":"glob"}`), 400, "invalid_argument", "")
+	e.post("/kill/"+id, "")
+}

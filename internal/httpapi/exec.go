@@ -127,6 +127,11 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	var idleTimeoutMS uint64
 	d.get("descendants", `"leave", "kill" or "wait"`, &descendants)
 	d.get("idle_timeout_ms", uintWant, &idleTimeoutMS)
+	// Readiness by output (SPEC §11.2).
+	var forOutput agentexec.OutputCondition
+	hasForOutput := d.get("wait_for_output", "a string", &forOutput.Pattern)
+	hasMatchType := d.get("match_type", `"contains" or "regex"`, &forOutput.MatchType)
+	hasStream := d.get("stream", `"stdout", "stderr" or "either"`, &forOutput.Stream)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -185,6 +190,18 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 		var never bool
 		req.Observe.Until, never = millis(untilMS)
 		req.Observe.Forever = wait && never
+	}
+	if (hasMatchType || hasStream) && !hasForOutput {
+		return req, invalidArg("match_type and stream require wait_for_output")
+	}
+	if hasForOutput {
+		// Waits like wait:true but returns at the match; the deadline is
+		// until_ms, 30000 by default.
+		req.Observe.ForOutput = &forOutput
+		req.Observe.Until, req.Observe.Forever = 30*time.Second, false
+		if hasUntil {
+			req.Observe.Until, req.Observe.Forever = millis(untilMS)
+		}
 	}
 	return req, nil
 }

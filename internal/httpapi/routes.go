@@ -52,7 +52,8 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byt
 	return writeOK(w, "tail", res)
 }
 
-// GET /wait/{id}?until_ms=&tail_lines=50&max_bytes=65536&render=raw. Without until_ms
+// GET /wait/{id}?until_ms=&tail_lines=50&max_bytes=65536&render=raw
+// [&for_output=P&match_type=&stream=&cursor=]. Without until_ms
 // the wait lasts until the job is terminal or the client goes away.
 func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
 	q := r.URL.Query()
@@ -72,6 +73,18 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byt
 		return err
 	}
 	o.TailLines = int(lines)
+	// Readiness by output (SPEC §11.2).
+	if q.Has("for_output") {
+		o.ForOutput = &agentexec.OutputCondition{Pattern: q.Get("for_output"), MatchType: q.Get("match_type"), Stream: q.Get("stream")}
+		o.Cursor = q.Get("cursor")
+		if q.Has("cursor") { // an explicit empty cursor is malformed, not "0.0"
+			if _, err := agentexec.ParseCursor(o.Cursor); err != nil {
+				return err
+			}
+		}
+	} else if q.Has("match_type") || q.Has("stream") || q.Has("cursor") {
+		return invalidArg("match_type, stream and cursor require for_output")
+	}
 	res, err := s.m.Wait(r.Context(), id, o)
 	if err != nil {
 		return err

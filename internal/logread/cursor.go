@@ -3,7 +3,6 @@ package logread
 import (
 	"errors"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -75,10 +74,7 @@ func ReadChunk(path string, from, maxBytes int64, final bool) Chunk {
 	if from < 0 {
 		from = 0
 	}
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-		return c
-	}
-	f, err := os.Open(path)
+	f, err := openLog(path)
 	if err != nil {
 		return c
 	}

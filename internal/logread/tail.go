@@ -2,6 +2,7 @@ package logread
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -20,20 +21,11 @@ type Stream struct {
 // unreadable or non-regular file yields the zero Stream. tailLines 0 means no
 // line limit. Negative arguments are treated as 0.
 func File(path string, tailLines int, maxBytes int64) Stream {
-	// Lstat first: a FIFO, device or symbolic link is not a log. The open
-	// then neither follows a link nor blocks on a FIFO swapped in meanwhile
-	// (a log is job data anyone with access to the root can shape).
-	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
-		return Stream{}
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	f, err := openLog(path)
 	if err != nil {
 		return Stream{}
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return Stream{}
-	}
 	maxBytes = max(maxBytes, 0)
 	var buf []byte
 	// A concurrent truncation (restart) can shrink the file between fstat and
@@ -64,6 +56,31 @@ func File(path string, tailLines int, maxBytes int64) Stream {
 		return Stream{}
 	}
 	return Bytes(buf, fi.Size(), tailLines, maxBytes)
+}
+
+// errNotLog reports a log path that holds something other than a regular
+// file; readers treat it as a missing log.
+var errNotLog = fmt.Errorf("not a regular file: %w", os.ErrNotExist)
+
+// openLog opens a log for reading. Lstat first: a FIFO, device or symbolic
+// link is not a log. The open then neither follows a link nor blocks on a
+// FIFO swapped in meanwhile (a log is job data anyone with access to the
+// root can shape).
+func openLog(path string) (*os.File, error) {
+	if fi, err := os.Lstat(path); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, errNotLog
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errNotLog
+	}
+	return f, nil
 }
 
 // Bytes applies SPEC §3.10 steps 2–7 to data, the final len(data) bytes of a

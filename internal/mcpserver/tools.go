@@ -49,6 +49,9 @@ const (
 "agent_env":{"type":"boolean","default":true,"description":"Add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat and GIT_TERMINAL_PROMPT=0 to the job's environment (unless env sets them), so tools print plain text and never wait for a pager or a password prompt."},
 "backend":{"type":"string","enum":["local","slurm"],"description":"Where the job runs: local (a supervisor on this machine) or slurm (the supervisor submitted to the Slurm cluster with sbatch; the job stays created while Slurm has it pending). Default: the server's configuration ([backend] default), else local."},
 "descendants":{"type":"string","enum":["leave","kill","wait"],"default":"leave","description":"What happens to processes the command started (e.g. a server put in the background) when the command itself exits: leave (default; they keep running and remain the job's: kill stops them), kill (they are stopped and the job ends after them), wait (the job stays running until they have all exited)."},
+"wait_for_output":{"type":"string","description":"Readiness: instead of waiting for the job to finish, return as soon as an output line contains this text (or matches it, with match_type regex), e.g. \"listening on\" for a server. The job keeps running; the result has matched (false when the job ended or until_ms passed first), match ({stream, line, offset}) and a snapshot with a cursor to read later output from."},
+"match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How wait_for_output is matched: contains (a substring) or regex (RE2, e.g. \"listening on .*:\\\\d+\")."},
+"stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
 "idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
@@ -66,6 +69,10 @@ const (
 "until_ms":{"type":"integer","minimum":0,"default":30000,"description":"Wait up to this many milliseconds; returns as soon as the job finishes. Capped by the server (55000 by default). If the returned state is still running, call wait again. 0 = check once without waiting."},
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Last lines of output returned per stream; 0 = no line limit."},
 "max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes read from the end of each stream (at most 1048576)."},
+"for_output":{"type":"string","description":"Readiness: also return as soon as an output line after cursor contains this text (or matches it, with match_type regex), e.g. \"listening on\". The result then has matched, match ({stream, line, offset}) and a cursor just past the matched line: pass it back as cursor to wait for the next match."},
+"match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How for_output is matched: contains (a substring) or regex (RE2, e.g. \"listening on .*:\\\\d+\")."},
+"stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output for_output searches."},
+"cursor":{"type":"string","description":"With for_output: where the search starts, a cursor from an earlier result (\"<stdout>.<stderr>\" byte offsets). Default \"0.0\": output written before the call counts."},
 ` + renderProperty + `}}`
 
 	killSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
@@ -95,12 +102,14 @@ const (
 	runDescription = `Start a command as a detached background job and observe it for up to until_ms milliseconds (default 10000). ` +
 		`Returns as soon as the job finishes, once its output has settled (it printed something, then nothing new for settle_ms, default 500 — e.g. a server's "listening" line), or when until_ms passes, with state "running" in the last two cases; the job keeps running either way and is never stopped by this server. ` +
 		`The result has job_id, state (running, exited, killed, failed), exit_code when exited, and a snapshot of the last stdout/stderr lines (omitted when until_ms is 0). ` +
-		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed.`
+		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed. ` +
+		`To start a server and return once it is ready, set wait_for_output (e.g. "listening on"): the call returns at the first matching line with matched and match.`
 	statusDescription = `Current state of a job: state (created, running, exited, killed, failed), exit_code when exited, timestamps, and signal, duration_ms, timed_out or error when finished. Does not include output: use tail.`
 	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out. ` +
 		`Every result carries a cursor: pass it back as cursor to get only the output written since (stdout, stderr, more, and the next cursor) instead of re-reading the same lines.`
 	waitDescription = `Wait up to until_ms milliseconds (default 30000, capped by the server at 55000 by default) for a job to finish, then return its state, exit status and the last lines of output. ` +
-		`Returns as soon as the job finishes. Reaching the deadline is not an error: the state is then still running, and you can call wait again.`
+		`Returns as soon as the job finishes. Reaching the deadline is not an error: the state is then still running, and you can call wait again. ` +
+		`With for_output it also returns as soon as an output line matches (readiness), with matched, match and a cursor for the next call.`
 	waitManyDescription = `Wait for several jobs at once (job_ids, tags and/or name): until all have finished, or with any: true until one has, or until_ms passes. ` +
 		`Returns type wait_many: jobs (one wait result per job, in order), all_terminal and any_terminal.`
 	killDescription = `Send a signal (default TERM) to a running job's process group, then observe for up to 3000 milliseconds and report the resulting state. Killing an already finished job does nothing and is not an error.`
@@ -239,6 +248,10 @@ type runInput struct {
 	// Process tree and idleness (SPEC §11.4).
 	Descendants   string  `json:"descendants"`
 	IdleTimeoutMS float64 `json:"idle_timeout_ms"`
+	// Readiness by output (SPEC §11.2).
+	WaitForOutput string `json:"wait_for_output"`
+	MatchType     string `json:"match_type"`
+	Stream        string `json:"stream"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
@@ -286,6 +299,11 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		SnapshotAfter: d, NoWait: d == 0, Poll: pollInterval,
 		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes),
 		Settle: millis(in.SettleMS), Render: agentexec.Render(in.Render),
+	}
+	if given["wait_for_output"] {
+		// Wait up to until_ms like wait, returning at the match.
+		obs.ForOutput = &agentexec.OutputCondition{Pattern: in.WaitForOutput, MatchType: in.MatchType, Stream: in.Stream}
+		obs.Until, obs.NoWait = d, true
 	}
 	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs, Ensure: in.Ensure})
 	if err != nil {
@@ -338,13 +356,30 @@ type waitInput struct {
 	TailLines float64 `json:"tail_lines"`
 	MaxBytes  float64 `json:"max_bytes"`
 	Render    string  `json:"render"`
+	ForOutput string  `json:"for_output"`
+	MatchType string  `json:"match_type"`
+	Stream    string  `json:"stream"`
+	Cursor    string  `json:"cursor"`
 }
 
 func (s *server) wait(ctx context.Context, given present, in waitInput) (string, any, error) {
-	res, err := s.m.Wait(ctx, in.JobID, agentexec.WaitOptions{
+	o := agentexec.WaitOptions{
 		Until: s.until(given, in.UntilMS, 30*time.Second), Poll: pollInterval,
 		TailLines: lines(in.TailLines), MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render),
-	})
+	}
+	if given["cursor"] && !given["for_output"] {
+		return "", nil, invalidArgument("cursor requires for_output")
+	}
+	if given["for_output"] {
+		o.ForOutput = &agentexec.OutputCondition{Pattern: in.ForOutput, MatchType: in.MatchType, Stream: in.Stream}
+		o.Cursor = in.Cursor
+		if given["cursor"] { // an explicit empty cursor is malformed, not "0.0"
+			if _, err := agentexec.ParseCursor(in.Cursor); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	res, err := s.m.Wait(ctx, in.JobID, o)
 	return "wait", res, err
 }
 
