@@ -11,6 +11,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -34,16 +35,18 @@ import (
 // MaxBodyBytes bounds request bodies (SPEC §5.4 step 7).
 const MaxBodyBytes = 1 << 20
 
-// Server limits (SPEC §5.4). There is deliberately no write timeout: /wait
-// and /exec with wait may block for as long as the job runs. Nor is there a
-// read timeout, because net/http applies it to the connection while the
-// handler runs and would end long waits. IdleTimeout only closes idle
-// keep-alive connections, so clients that never hang up cannot pile up
-// file descriptors.
+// Server limits (SPEC §5.4, §9.3). There is deliberately no write timeout:
+// /wait and /exec with wait may block for as long as the job runs. Nor is
+// there a server-wide read timeout, because net/http applies it to the
+// connection while the handler runs and would end long waits; instead the
+// body must arrive within BodyReadTimeout (a deadline set only while it is
+// read). IdleTimeout closes idle keep-alive connections, so clients that
+// never hang up cannot pile up file descriptors.
 const (
 	MaxHeaderBytes    = 64 << 10
 	ReadHeaderTimeout = 10 * time.Second
-	IdleTimeout       = 2 * time.Minute
+	BodyReadTimeout   = 30 * time.Second
+	IdleTimeout       = 60 * time.Second
 )
 
 // pollInterval is the fallback re-check interval of /wait and /exec.
@@ -72,6 +75,9 @@ type Options struct {
 	// Logger receives diagnostics. Nil discards them. The token is never
 	// logged.
 	Logger *slog.Logger
+	// BodyReadTimeout bounds the time to receive a request body; zero
+	// means BodyReadTimeout (30 s).
+	BodyReadTimeout time.Duration
 }
 
 // Server is the HTTP API over one Manager. It is an http.Handler; Serve
@@ -290,7 +296,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.reject(w, r, http.StatusUnsupportedMediaType, newError(agentexec.CodeInvalidRequest, "Content-Type must be application/json"))
 			return
 		}
+		// A client sending its body slowly must not hold the connection
+		// (and a descriptor) for longer than BodyReadTimeout. After a
+		// complete body the deadline is lifted: net/http keeps reading in
+		// the background to notice a client that hangs up, and must not
+		// time out a long wait. After a failed read it stays, and the
+		// connection is closed after the answer (net/http would otherwise
+		// try to drain the rest of a body that is not coming).
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(cmp.Or(s.opts.BodyReadTimeout, BodyReadTimeout)))
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err == nil {
+			rc.SetReadDeadline(time.Time{})
+		} else {
+			w.Header().Set("Connection", "close")
+		}
 		if err != nil {
 			s.reject(w, r, 0, newError(agentexec.CodeInvalidRequest, "failed to read request body"))
 			return
