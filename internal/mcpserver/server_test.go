@@ -19,9 +19,14 @@ import (
 
 // TestMain lets the test binary act as the supervisor: launches re-execute
 // os.Executable() with "_supervise", exactly as the real binary does.
+// It also removes the agent-exec binary the stdio tests build.
 func TestMain(m *testing.M) {
 	agentexec.SuperviseMain()
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 // env is one MCP session against a real Manager on a temporary root.
