@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,28 @@ func TestRoutesDocumented(t *testing.T) {
 		}
 		if want := "`" + rt.method + " " + path; !strings.Contains(string(data), want) {
 			t.Errorf("docs/http.md does not document %s %s (want a row starting %q)", rt.method, path, want)
+		}
+	}
+}
+
+// TestExecFieldsDocumented: every field POST /exec reads has a row in the
+// body table of docs/http.md.
+func TestExecFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/http.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("exec.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := regexp.MustCompile(`d\.get\("([a-z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(fields) == 0 {
+		t.Fatal("no fields found in exec.go")
+	}
+	for _, f := range fields {
+		if !strings.Contains(string(doc), "`"+f[1]+"`") {
+			t.Errorf("docs/http.md does not document the /exec field %s", f[1])
 		}
 	}
 }
