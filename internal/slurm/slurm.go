@@ -55,6 +55,20 @@ func ValidArg(a string) error {
 	return nil
 }
 
+// shortBegin is a relative --begin with a one-letter unit ("now+1h").
+var shortBegin = regexp.MustCompile(`^(--begin=now[+-][0-9]+)([smhdw])$`)
+
+// longTimeUnits spells out the unit of a relative --begin ("now+1h" →
+// "now+1hours"): Slurm (22.05 at least) accepts only seconds, minutes,
+// hours, days and weeks there, while users write the short form.
+func longTimeUnits(a string) string {
+	m := shortBegin.FindStringSubmatch(a)
+	if m == nil {
+		return a
+	}
+	return m[1] + map[string]string{"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m[2]]
+}
+
 // FormatTime renders a duration as Slurm's days-hours:minutes:seconds,
 // rounded up to whole seconds.
 func FormatTime(d time.Duration) string {
@@ -84,7 +98,7 @@ func Submit(ctx context.Context, o SubmitOptions) (string, error) {
 		if err := ValidArg(a); err != nil {
 			return "", err
 		}
-		args = append(args, a)
+		args = append(args, longTimeUnits(a))
 	}
 	out, err := run(ctx, "sbatch", o.Env, strings.NewReader(o.Script), args...)
 	if err != nil {

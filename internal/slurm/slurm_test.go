@@ -35,6 +35,23 @@ func TestValidArg(t *testing.T) {
 	}
 }
 
+func TestLongTimeUnits(t *testing.T) {
+	for in, want := range map[string]string{
+		"--begin=now+1h":    "--begin=now+1hours",
+		"--begin=now+90m":   "--begin=now+90minutes",
+		"--begin=now+2d":    "--begin=now+2days",
+		"--begin=now+1hour": "--begin=now+1hour",
+		"--begin=16:00":     "--begin=16:00",
+		"--nice=1h":         "--nice=1h",
+		"--begin=now+1h30m": "--begin=now+1h30m",
+		"--comment=now+1h":  "--comment=now+1h",
+	} {
+		if got := longTimeUnits(in); got != want {
+			t.Errorf("longTimeUnits(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFormatTime(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		time.Second:                      "0-00:00:01",
