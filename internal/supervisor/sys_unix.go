@@ -5,3 +5,6 @@ package supervisor
 import "syscall"
 
 func getpgrp() int { return syscall.Getpgrp() }
+
+// sigChild wakes the tree keeper when a child exits.
+const sigChild = syscall.SIGCHLD

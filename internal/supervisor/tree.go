@@ -72,7 +72,7 @@ func (t *treeKeeper) start(child proc.Identity) {
 		return
 	}
 	t.sigchld = make(chan os.Signal, 1)
-	signal.Notify(t.sigchld, syscall.SIGCHLD)
+	signal.Notify(t.sigchld, sigChild)
 	t.ticker = time.NewTicker(treeScanEvery)
 }
 
