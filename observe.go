@@ -40,6 +40,9 @@ type ObserveOptions struct {
 	// run --wait-for-output); the response then has Matched, Match and a
 	// Snapshot taken at return.
 	ForOutput *OutputCondition
+	// Launched, if set, is called with the job's id when the observation
+	// starts (MCP progress reports need the id before the call returns).
+	Launched func(jobID string)
 }
 
 // DefaultSettle is the settle time of run, start, restart and MCP run.
@@ -88,6 +91,9 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 	res := &LaunchResult{JobID: j.id, Tags: meta.Tags, EnvVars: meta.EnvVars, StdoutLogPath: j.stdoutPath(), StderrLogPath: j.stderrPath()}
 	if res.Tags == nil {
 		res.Tags = []string{}
+	}
+	if o.Launched != nil {
+		o.Launched(j.id)
 	}
 	var st *store.State
 	var err error

@@ -20,14 +20,18 @@ type watcher struct {
 	mu   sync.Mutex
 	fw   *watch.Watcher // nil when notifications are unavailable
 	subs map[string]map[chan struct{}]struct{}
-	done chan struct{}
+	// entries are subscribers to any entry appearing in a directory (new
+	// jobs in the root, for follow).
+	entries   map[string]map[chan struct{}]struct{}
+	entriesOK bool // the last entries watch added is in place
+	done      chan struct{}
 }
 
 func (m *Manager) sharedWatcher() *watcher {
 	m.watchMu.Lock()
 	defer m.watchMu.Unlock()
 	if m.watcher == nil {
-		w := &watcher{subs: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
+		w := &watcher{subs: map[string]map[chan struct{}]struct{}{}, entries: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
 		if fw, err := watch.New(); err == nil {
 			w.fw = fw
 			go w.loop()
@@ -49,6 +53,12 @@ func (w *watcher) loop() {
 		}
 		w.mu.Lock()
 		for ch := range w.subs[dir] {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+		for ch := range w.entries[filepath.Dir(name)] {
 			select {
 			case ch <- struct{}{}:
 			default:
@@ -93,6 +103,39 @@ func (w *watcher) subscribeTo(path string, kind watch.Kind, ch chan struct{}) fu
 		}
 		w.mu.Unlock()
 	}
+}
+
+// subscribeEntries makes each of chs receive a token whenever an entry is
+// created in or renamed into dir (a job appearing in the root). It reports
+// whether the watch is in place (else callers poll).
+func (w *watcher) subscribeEntries(dir string, chs ...chan struct{}) (func(), bool) {
+	w.mu.Lock()
+	set := w.entries[dir]
+	if set == nil {
+		set = map[chan struct{}]struct{}{}
+		w.entries[dir] = set
+		if w.fw != nil {
+			w.entriesOK = w.fw.Add(dir, watch.Replaced) == nil
+		}
+	}
+	ok := w.fw != nil && w.entriesOK
+	for _, ch := range chs {
+		set[ch] = struct{}{}
+	}
+	w.mu.Unlock()
+	return func() {
+		w.mu.Lock()
+		for _, ch := range chs {
+			delete(set, ch)
+		}
+		if len(set) == 0 {
+			delete(w.entries, dir)
+			if w.fw != nil && w.subs[dir] == nil {
+				w.fw.Remove(dir)
+			}
+		}
+		w.mu.Unlock()
+	}, ok
 }
 
 func (w *watcher) close() {

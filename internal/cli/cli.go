@@ -295,7 +295,7 @@ func newRootCmd(a *app) *cobra.Command {
 	})
 	root.AddCommand(
 		newRunCmd(a), newCreateCmd(a), newRelaunchCmd(a, false), newRelaunchCmd(a, true), newStatusCmd(a), newTailCmd(a),
-		newWaitCmd(a), newKillCmd(a), newListCmd(a, false), newListCmd(a, true),
+		newWaitCmd(a), newFollowCmd(a), newKillCmd(a), newListCmd(a, false), newListCmd(a, true),
 		newSuperviseCmd(a),
 	)
 	for _, c := range extraCommands {

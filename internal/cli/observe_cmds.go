@@ -34,12 +34,21 @@ func newTailCmd(a *app) *cobra.Command {
 	var lines, maxBytes int64
 	var render string
 	var cursor string
+	var follow bool
 	cmd := &cobra.Command{
-		Use:   "tail [--tail-lines N] [--max-bytes N] [--cursor C] <ID>",
+		Use:   "tail [--tail-lines N] [--max-bytes N] [--cursor C] [--follow] <ID>",
 		Short: "Show the last lines of a job's stdout and stderr, or what came after a cursor",
 		Args:  exactArgs(1, "<ID>"),
 	}
 	cmd.RunE = wrapRun(func(cmd *cobra.Command, args []string) error {
+		if follow {
+			if cmd.Flags().Changed("cursor") { // an explicit empty cursor is malformed
+				if _, err := agentexec.ParseCursor(cursor); err != nil {
+					return err
+				}
+			}
+			return a.tailFollow(cmd, args[0], agentexec.FollowLogsOptions{Cursor: cursor, TailLines: int(lines), MaxBytes: maxBytes})
+		}
 		if cmd.Flags().Changed("cursor") {
 			return a.call("tail", nil, func(m *agentexec.Manager) (any, error) {
 				return m.TailFrom(cmd.Context(), args[0], cursor, agentexec.TailOptions{MaxBytes: maxBytes, Render: agentexec.Render(render)})
@@ -52,6 +61,7 @@ func newTailCmd(a *app) *cobra.Command {
 	addCount(cmd.Flags(), &lines, "tail-lines", 50, "lines per stream; 0 = no limit")
 	addCount(cmd.Flags(), &maxBytes, "max-bytes", 65536, "bytes read per stream (from the end, or forward from --cursor)")
 	addRender(cmd.Flags(), &render)
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "write the raw output as it is written (stdout.log to stdout, stderr.log to stderr) from --cursor, or from the last --tail-lines lines, until the job is terminal; exit 0")
 	cmd.Flags().StringVar(&cursor, "cursor", "", `read forward from this cursor ("<stdout>.<stderr>" byte offsets, e.g. a response's cursor); --tail-lines is ignored`)
 	return cmd
 }

@@ -23,7 +23,9 @@ func (r *readyFlags) register(fs *pflag.FlagSet, flag string) {
 	r.matchType = "contains"
 	fs.Var(enumValue{&r.matchType, []string{"contains", "regex"}}, "match-type", "contains|regex (RE2) for --"+flag)
 	r.stream = "either"
-	fs.Var(enumValue{&r.stream, []string{"stdout", "stderr", "either"}}, "stream", "stdout|stderr|either: the output --"+flag+" searches")
+	if flag != "match" { // follow filters lines of both streams
+		fs.Var(enumValue{&r.stream, []string{"stdout", "stderr", "either"}}, "stream", "stdout|stderr|either: the output --"+flag+" searches")
+	}
 }
 
 // given reports whether the readiness wait was asked for.
@@ -35,7 +37,7 @@ func (r *readyFlags) check(cmd *cobra.Command) error {
 		return nil
 	}
 	for _, f := range []string{"match-type", "stream"} {
-		if cmd.Flags().Changed(f) {
+		if fl := cmd.Flags().Lookup(f); fl != nil && fl.Changed {
 			return usagef("--%s requires --%s", f, r.flag)
 		}
 	}

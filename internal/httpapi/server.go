@@ -196,6 +196,9 @@ var routes = map[string]route{
 	// GET /wait_many?job_id=…&tag=…&name=…&any=true (added, SPEC §11.6).
 	"wait_many": {http.MethodGet, false, (*Server).waitMany},
 	"kill":      {http.MethodPost, true, (*Server).kill},
+	// Server-sent events (added, SPEC §11.3).
+	"events": {http.MethodGet, false, (*Server).events},
+	"logs":   {http.MethodGet, true, (*Server).logs},
 }
 
 // match finds the route of an escaped path. The id is the one segment after

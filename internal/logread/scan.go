@@ -32,8 +32,9 @@ func (l Line) Cut() bool { return int64(len(l.Text)) < l.Len }
 // LineScanner reads one log forward and cuts it into lines, incrementally:
 // each call reads only what was appended since the previous one, so every
 // byte is read once however often it is called, and at most Max bytes of
-// a pending line are held. A log that is shorter than the position reached
-// was restarted (SPEC §4.4 truncates the logs): scanning starts over at 0.
+// a pending line are held. A log that is shorter than the position (even
+// the starting one) was restarted (SPEC §4.4 truncates the logs): scanning
+// starts over at 0, so an older cursor gets the new logs from their start.
 type LineScanner struct {
 	Path string
 	Off  int64 // the next byte to read
@@ -42,7 +43,6 @@ type LineScanner struct {
 	pending  []byte // the first bytes of the line being read
 	start    int64  // where that line starts
 	plen     int64  // its length so far
-	started  bool   // the first Scan happened (the starting offset was checked)
 	block    []byte
 	lastSize int64
 }
@@ -75,8 +75,7 @@ func (s *LineScanner) Pending() int64 {
 // line completed; with final (the job is terminal, so the log is complete)
 // the unterminated last piece is a line too. When emit returns false the
 // scan stops right after that line (Off = its End), so a later Scan goes on
-// from there. A starting offset beyond the log's end is taken as its end.
-// A missing log reads as empty.
+// from there. A missing log reads as empty.
 func (s *LineScanner) Scan(final bool, emit func(Line) bool) error {
 	f, err := openLog(s.Path)
 	if err != nil {
@@ -92,13 +91,9 @@ func (s *LineScanner) Scan(final bool, emit func(Line) bool) error {
 	}
 	size := fi.Size()
 	s.lastSize = size
-	if !s.started {
-		s.started = true
-		if s.Off > size {
-			s.Off, s.start = size, size
-		}
-	} else if size < s.Off {
-		// Restarted: the new run's logs start again at 0.
+	if size < s.Off {
+		// A log never shrinks: it was restarted, and the new run's log
+		// starts again at 0 (also for a starting cursor of an older run).
 		s.Off, s.start, s.plen, s.pending = 0, 0, 0, s.pending[:0]
 	}
 	if s.block == nil && size > s.Off {

@@ -68,9 +68,9 @@ func TestLineScannerFromOffset(t *testing.T) {
 	if got := fmt.Sprint(collect(t, NewLineScanner(p, 4), false)); got != "[{4 8 3 two} {8 14 5 three}]" {
 		t.Fatalf("from 4: %s", got)
 	}
-	// Beyond the end: the scan starts at the end and sees later lines only.
+	// Beyond the end: a cursor of an earlier run; the new log from 0.
 	s := NewLineScanner(p, 100)
-	if got := collect(t, s, false); len(got) != 0 || s.Off != 14 {
+	if got := fmt.Sprint(collect(t, s, false)); got != "[{0 4 3 one} {4 8 3 two} {8 14 5 three}]" || s.Off != 14 {
 		t.Fatalf("beyond end: %v off %d", got, s.Off)
 	}
 	appendLog(t, p, "four\n")
@@ -160,5 +160,21 @@ func TestCutText(t *testing.T) {
 	}
 	if got := CutText([]byte("abcd€"), 4); got != "abcd" {
 		t.Errorf("cut before €: %q", got)
+	}
+}
+
+func TestLinesStart(t *testing.T) {
+	p := writeLog(t, "line1\nline2\nline3\n")
+	for _, tc := range []struct {
+		lines int
+		max   int64
+		want  int64
+	}{{1, 65536, 12}, {2, 65536, 6}, {3, 65536, 0}, {9, 65536, 0}, {0, 65536, 0}, {9, 8, 10}, {1, 4, 14}} {
+		if got := LinesStart(p, tc.lines, tc.max); got != tc.want {
+			t.Errorf("LinesStart(%d, %d) = %d, want %d", tc.lines, tc.max, got, tc.want)
+		}
+	}
+	if got := LinesStart(writeLog(t, "a\nno-newline"), 1, 65536); got != 2 {
+		t.Errorf("unterminated last line: %d", got)
 	}
 }

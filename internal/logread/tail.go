@@ -1,6 +1,7 @@
 package logread
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -134,4 +135,41 @@ func Lines(text string, tailLines int) (string, bool) {
 		seg = strings.TrimSuffix(seg, "\r")
 	}
 	return strings.ReplaceAll(seg, "\r\n", "\n"), truncated
+}
+
+// LinesStart returns the offset where the last tailLines lines of the log
+// at path begin (as the tail algorithm counts them), looking at most
+// maxBytes back: where tail -f starts. tailLines 0 or less means the start
+// of that window. A missing log gives 0.
+func LinesStart(path string, tailLines int, maxBytes int64) int64 {
+	f, err := openLog(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	size := fi.Size()
+	n := min(size, max(maxBytes, 0))
+	buf := make([]byte, n)
+	got, _ := f.ReadAt(buf, size-n)
+	buf = buf[:got]
+	base := size - n
+	if tailLines <= 0 {
+		return base
+	}
+	end := len(buf)
+	if end > 0 && buf[end-1] == '\n' {
+		end-- // a final newline does not start an empty line
+	}
+	for range tailLines {
+		i := bytes.LastIndexByte(buf[:end], '\n')
+		if i < 0 {
+			return base
+		}
+		end = i
+	}
+	return base + int64(end) + 1
 }

@@ -161,6 +161,7 @@ func addTool[In any](s *server, srv *mcp.Server, t *mcp.Tool, op opFunc[In]) {
 		if req.Params != nil {
 			given = argumentNames(req.Params.Arguments)
 		}
+		ctx = withProgress(ctx, req)
 		typ, payload, err := op(ctx, given, in)
 		return toolResult(typ, payload, err), nil, nil
 	})
@@ -305,7 +306,10 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		obs.ForOutput = &agentexec.OutputCondition{Pattern: in.WaitForOutput, MatchType: in.MatchType, Stream: in.Stream}
 		obs.Until, obs.NoWait = d, true
 	}
+	stop := func() {}
+	obs.Launched = func(id string) { stop = s.reportProgress(ctx, id) }
 	res, err := s.m.Run(ctx, agentexec.RunRequest{Spec: spec, Observe: obs, Ensure: in.Ensure})
+	stop()
 	if err != nil {
 		return "", nil, err
 	}
@@ -379,7 +383,9 @@ func (s *server) wait(ctx context.Context, given present, in waitInput) (string,
 			}
 		}
 	}
+	stop := s.reportProgress(ctx, in.JobID)
 	res, err := s.m.Wait(ctx, in.JobID, o)
+	stop()
 	return "wait", res, err
 }
 
