@@ -62,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"progressed":     cmdProgressed,
 			"schemavalid":    cmdSchemaValid,
 			"mkfifo":         cmdMkfifo,
+			"waitlistening":  cmdWaitListening,
 		},
 	})
 }
@@ -174,9 +175,42 @@ func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("job %s: state %q, want %q after %v", args[0], last, args[1], timeout)
 }
 
+// waitlistening ID: polls status until the job's tree listens on a TCP
+// port (status.live.listening non-empty), for at most 15 s.
+func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitlistening ID")
+	}
+	m, err := agentexec.Open(ts.Getenv("AGENT_EXEC_ROOT"), agentexec.Options{Cwd: ts.Getenv("WORK")})
+	ts.Check(err)
+	defer m.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := m.Status(context.Background(), args[0])
+		ts.Check(err)
+		if st.Live != nil && len(st.Live.Listening) > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("job %s never listened on a port", args[0])
+}
+
 // killAllJobs SIGKILLs the process groups of every job and supervisor still
-// recorded as running under root, so no test leaves a process behind.
+// recorded as running under root, and every process of their trees (what
+// a job left behind would otherwise outlive its supervisor), so no test
+// leaves a process behind.
 func killAllJobs(root string) {
+	if m, err := agentexec.Open(root, agentexec.Options{Cwd: root}); err == nil {
+		ctx := context.Background()
+		live, _ := m.List(ctx, agentexec.ListOptions{All: true, State: agentexec.StateRunning, WithLiveTrees: true})
+		if live != nil {
+			for _, j := range live.Jobs {
+				m.Kill(ctx, j.JobID, agentexec.KillOptions{Signal: "KILL", NoWait: true})
+			}
+		}
+		m.Close()
+	}
 	ents, _ := os.ReadDir(root)
 	for _, e := range ents {
 		data, err := store.ReadJSONFile(filepath.Join(root, e.Name(), "state.json")) // never blocks on a FIFO
