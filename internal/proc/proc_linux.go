@@ -42,23 +42,49 @@ func parseStat(data []byte) (statFields, error) {
 	if end < 0 {
 		return statFields{}, errors.New("parse stat: no ')' after comm")
 	}
-	// fields[0] is field 3 (state), fields[i] is field i+3.
-	fields := strings.Fields(string(data[end+1:]))
-	if len(fields) < 20 {
-		return statFields{}, fmt.Errorf("parse stat: %d fields after comm, want at least 20", len(fields))
+	// fields[0] is field 3 (state), fields[i] is field i+3. Split without
+	// allocating: supervisors holding trees parse this every second.
+	var fields [20][]byte
+	if n := splitFields(data[end+1:], fields[:]); n < 20 {
+		return statFields{}, fmt.Errorf("parse stat: %d fields after comm, want at least 20", n)
 	}
 	if len(fields[0]) != 1 || !isASCIILetter(fields[0][0]) {
 		return statFields{}, fmt.Errorf("parse stat: bad state %q", fields[0])
 	}
-	pgrp, err := strconv.Atoi(fields[2])
+	pgrp, err := strconv.Atoi(string(fields[2]))
 	if err != nil {
 		return statFields{}, fmt.Errorf("parse stat: pgrp: %w", err)
 	}
-	start := fields[19]
+	start := string(fields[19])
 	if !isDigits(start) {
 		return statFields{}, fmt.Errorf("parse stat: bad starttime %q", start)
 	}
 	return statFields{state: fields[0][0], pgrp: pgrp, startTime: start}, nil
+}
+
+// splitFields fills out with the whitespace-separated fields of data (at
+// most len(out)) and returns how many it found.
+func splitFields(data []byte, out [][]byte) int {
+	n, i := 0, 0
+	for n < len(out) {
+		for i < len(data) && isSpace(data[i]) {
+			i++
+		}
+		if i == len(data) {
+			break
+		}
+		start := i
+		for i < len(data) && !isSpace(data[i]) {
+			i++
+		}
+		out[n] = data[start:i]
+		n++
+	}
+	return n
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
 }
 
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
@@ -68,7 +94,9 @@ func readStat(pid int) (statFields, bool) {
 	if pid <= 0 {
 		return statFields{}, false
 	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	buf := procBufs.Get().(*[4096]byte)
+	defer procBufs.Put(buf)
+	data, err := readSmall("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
 	if err != nil {
 		return statFields{}, false
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -47,16 +48,19 @@ func Children(pid int) []int {
 	return out
 }
 
-// leaderChildren returns the children listed under pid's main thread
+// LeaderChildren returns the children listed under pid's main thread
 // only: where the kernel puts orphans re-parented to a subreaper (the
 // first live thread of its group), and all children of a single-threaded
 // process — one read instead of one per thread.
+func LeaderChildren(pid int) []int { return leaderChildren(pid) }
+
 func leaderChildren(pid int) []int {
 	return appendChildren(nil, "/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(pid)+"/children")
 }
 
 func appendChildren(out []int, path string) []int {
-	var buf [4096]byte
+	buf := procBufs.Get().(*[4096]byte)
+	defer procBufs.Put(buf)
 	data, _ := readSmall(path, buf[:])
 	for _, f := range strings.Fields(string(data)) {
 		if c, err := strconv.Atoi(f); err == nil && c > 0 && !slices.Contains(out, c) {
@@ -65,6 +69,10 @@ func appendChildren(out []int, path string) []int {
 	}
 	return out
 }
+
+// procBufs holds read buffers for small /proc files: a buffer passed to
+// read(2) escapes, and a supervisor holding a tree reads these every second.
+var procBufs = sync.Pool{New: func() any { return new([4096]byte) }}
 
 // readSmall reads a small /proc file into buf with plain system calls: no
 // poller registration, no stat — what makes a tree walk cheap.
@@ -92,27 +100,37 @@ func readSmall(path string, buf []byte) ([]byte, error) {
 }
 
 // envHas reports whether pid's initial environment contains an entry
-// beginning with prefix.
+// beginning with prefix. It streams /proc/<pid>/environ through a small
+// buffer: environments can be large and this runs once per candidate.
 func envHas(pid int, prefix string) bool {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	data := make([]byte, 256<<10)
-	n, _ := f.Read(data)
-	for _, e := range bytes.Split(data[:n], []byte{0}) {
-		if bytes.HasPrefix(e, []byte(prefix)) {
+	r := bufio.NewReaderSize(f, 4096)
+	atStart := true // the next slice begins an entry
+	for {
+		entry, err := r.ReadSlice(0)
+		if atStart && len(entry) >= len(prefix) && string(entry[:len(prefix)]) == prefix {
 			return true
 		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			atStart = false // the rest of a long entry
+		case err != nil:
+			return false
+		default:
+			atStart = true
+		}
 	}
-	return false
 }
 
 // readMemberStat reads /proc/<pid>/stat cheaply and also returns the
 // number of threads (field 20).
 func readMemberStat(pid int) (statFields, int, bool) {
-	var buf [1024]byte
+	buf := procBufs.Get().(*[4096]byte)
+	defer procBufs.Put(buf)
 	data, err := readSmall("/proc/"+strconv.Itoa(pid)+"/stat", buf[:])
 	if err != nil {
 		return statFields{}, 0, false
@@ -123,8 +141,9 @@ func readMemberStat(pid int) (statFields, int, bool) {
 	}
 	threads := 1
 	if end := bytes.LastIndexByte(data, ')'); end >= 0 {
-		if f := strings.Fields(string(data[end+1:])); len(f) > 17 {
-			if n, err := strconv.Atoi(f[17]); err == nil {
+		var f [18][]byte
+		if splitFields(data[end+1:], f[:]) == 18 {
+			if n, err := strconv.Atoi(string(f[17])); err == nil {
 				threads = n
 			}
 		}
@@ -290,12 +309,14 @@ func Usage(members []Member) TreeUsage {
 	var u TreeUsage
 	page := int64(os.Getpagesize())
 	for _, m := range members {
-		var buf [1024]byte
+		buf := procBufs.Get().(*[4096]byte)
 		data, err := readSmall("/proc/"+strconv.Itoa(m.PID)+"/stat", buf[:])
-		if err != nil {
-			continue
+		var utime, stime, rss int64
+		ok := false
+		if err == nil {
+			utime, stime, rss, ok = parseUsage(data)
 		}
-		utime, stime, rss, ok := parseUsage(data)
+		procBufs.Put(buf)
 		if !ok {
 			continue
 		}
@@ -312,14 +333,14 @@ func parseUsage(data []byte) (utime, stime, rss int64, ok bool) {
 	if end < 0 {
 		return 0, 0, 0, false
 	}
-	f := strings.Fields(string(data[end+1:])) // f[i] is field i+3
-	if len(f) < 22 {
+	var f [22][]byte // f[i] is field i+3
+	if splitFields(data[end+1:], f[:]) < 22 {
 		return 0, 0, 0, false
 	}
 	var err1, err2, err3 error
-	utime, err1 = strconv.ParseInt(f[11], 10, 64)
-	stime, err2 = strconv.ParseInt(f[12], 10, 64)
-	rss, err3 = strconv.ParseInt(f[21], 10, 64)
+	utime, err1 = strconv.ParseInt(string(f[11]), 10, 64)
+	stime, err2 = strconv.ParseInt(string(f[12]), 10, 64)
+	rss, err3 = strconv.ParseInt(string(f[21]), 10, 64)
 	return utime, stime, rss, err1 == nil && err2 == nil && err3 == nil
 }
 

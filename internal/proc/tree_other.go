@@ -12,6 +12,9 @@ const TreeSupported = false
 // Children reports nothing on this platform.
 func Children(pid int) []int { return nil }
 
+// LeaderChildren reports nothing on this platform.
+func LeaderChildren(pid int) []int { return nil }
+
 // JobTree reports an empty tree on this platform.
 func JobTree(spec TreeSpec) []Member { return nil }
 

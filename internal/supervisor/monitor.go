@@ -250,18 +250,18 @@ loop:
 				break loop
 			}
 		case <-sigchldC:
-			if s.tree.alive() {
-				continue
-			}
-			if childWaited { // --descendants wait: the last one is gone
+			if !s.tree.alive() && childWaited { // --descendants wait: the last one is gone
 				exit.at = time.Now()
 				break loop
 			}
+			s.tree.changed = true
+			s.tree.rearm()
 		case <-treeTickC:
 			if !s.tree.alive() && childWaited {
 				exit.at = time.Now()
 				break loop
 			}
+			s.tree.rearm()
 		case <-pollTimer.C:
 			poll()
 			if idleLimit > 0 && !s.timedOut && time.Since(lastOutput) >= idleLimit {
@@ -330,10 +330,6 @@ loop:
 	}()
 	hook.finish(s)
 	<-killed
-	// The tree is the job's as long as any of it lives (--descendants
-	// leave): stay, reap it, keep tree.json current for readers.
-	s.tree.waitEmpty(time.Time{})
-	s.tree.finish()
 	s.dropReserve()
 }
 

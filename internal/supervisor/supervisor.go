@@ -166,6 +166,7 @@ func (s *supervisor) run() int {
 	s.ack(store.LaunchAck{OK: true})
 	s.detachStdio()
 	s.supervise(fullLog)
+	s.holdTree()
 	return 0
 }
 

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
@@ -18,9 +19,15 @@ import (
 // them to tree.json so readers in other processes — and readers after a
 // crash of the supervisor — can find them, and stops them when asked.
 
-// treeScanEvery is how often the tree is re-read while nothing signals a
-// change: re-parenting sends no signal, so new orphans are found by polling.
-const treeScanEvery = time.Second
+// The tree is re-read every treeScanEvery after a change, backing off to
+// treeScanMax while it stays the same: re-parenting sends no signal, so
+// new orphans are found by polling (readers walk the supervisor's children
+// themselves; the scan keeps tree.json, the record for after a crash,
+// current). Every exit of a child (SIGCHLD) rescans at once.
+const (
+	treeScanEvery = time.Second
+	treeScanMax   = 8 * time.Second
+)
 
 // descendantsKillAfter is the default delay between TERM and KILL for
 // --descendants kill when the job has no --kill-after.
@@ -47,7 +54,9 @@ type treeKeeper struct {
 	child    proc.Identity // the direct child
 	enabled  bool          // the platform has a subreaper and /proc
 	sigchld  chan os.Signal
-	ticker   *time.Ticker
+	timer    *time.Timer
+	interval time.Duration
+	changed  bool            // the last scan changed tree.json
 	written  []store.Process // what tree.json holds; nil when absent
 	reaped   usage           // of every adopted process reaped so far
 	adoption bool            // whether becomeSubreaper succeeded
@@ -73,7 +82,22 @@ func (t *treeKeeper) start(child proc.Identity) {
 	}
 	t.sigchld = make(chan os.Signal, 1)
 	signal.Notify(t.sigchld, sigChild)
-	t.ticker = time.NewTicker(treeScanEvery)
+	t.interval = treeScanEvery
+	t.timer = time.NewTimer(t.interval)
+}
+
+// rearm schedules the next scan: soon after a change, later and later
+// while nothing changes.
+func (t *treeKeeper) rearm() {
+	if !t.enabled {
+		return
+	}
+	if t.changed {
+		t.interval = treeScanEvery
+	} else {
+		t.interval = min(2*t.interval, treeScanMax)
+	}
+	t.timer.Reset(t.interval)
 }
 
 // wake fires when the tree may have changed (a child exited) or the scan
@@ -82,7 +106,7 @@ func (t *treeKeeper) wake() (<-chan os.Signal, <-chan time.Time) {
 	if !t.enabled {
 		return nil, nil
 	}
-	return t.sigchld, t.ticker.C
+	return t.sigchld, t.timer.C
 }
 
 // members reaps what exited and returns the live members other than the
@@ -94,7 +118,7 @@ func (t *treeKeeper) members() []proc.Member {
 	t.reap()
 	m := proc.JobTree(proc.TreeSpec{
 		BootID: t.bootID, Supervisor: t.self, Child: t.child, NotBefore: t.child.StartTime,
-		SkipEnv: notify.EnvEventType + "=", SkipPIDs: notify.ActiveSinkPIDs(),
+		SkipPIDs: notify.ActiveSinkPIDs(), // in-process: exact, no environment reads
 	})
 	t.record(m)
 	return m
@@ -104,7 +128,10 @@ func (t *treeKeeper) members() []proc.Member {
 // (os/exec waits for it) nor a running notification sink (its own Wait
 // does), adding its rusage to the job's.
 func (t *treeKeeper) reap() {
-	for _, c := range proc.Children(t.self.PID) {
+	// Adopted orphans hang off the main thread (proc.LeaderChildren); the
+	// direct child and sinks, forked by other threads, are waited for by
+	// their own os/exec Wait anyway.
+	for _, c := range proc.LeaderChildren(t.self.PID) {
 		if c == t.child.PID {
 			continue
 		}
@@ -130,14 +157,17 @@ func (t *treeKeeper) record(m []proc.Member) {
 		}
 	}
 	if len(ps) == 0 {
+		t.changed = t.written != nil
 		if t.written != nil && store.RemoveTree(t.dir) == nil {
 			t.written = nil
 		}
 		return
 	}
+	t.changed = false
 	if slices.Equal(ps, t.written) {
 		return
 	}
+	t.changed = true
 	tr := &store.Tree{BootID: t.bootID, UpdatedAt: store.Timestamp(time.Now()), Processes: ps}
 	if store.WriteTree(t.dir, tr) == nil {
 		t.written = ps
@@ -165,8 +195,15 @@ func (t *treeKeeper) waitEmpty(deadline time.Time) bool {
 	if !t.enabled {
 		return true
 	}
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
+	// The last member to exit is always the supervisor's own child (an
+	// orphan is re-parented to it), so SIGCHLD says when; the scan timer
+	// is a fallback, and a stop that waits polls every 100 ms.
+	var poll <-chan time.Time
+	if !deadline.IsZero() {
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		poll = tk.C
+	}
 	for {
 		if !t.alive() {
 			return true
@@ -176,7 +213,11 @@ func (t *treeKeeper) waitEmpty(deadline time.Time) bool {
 		}
 		select {
 		case <-t.sigchld:
-		case <-poll.C:
+			t.changed = true // an exit: look again soon
+			t.rearm()
+		case <-t.timer.C:
+			t.rearm()
+		case <-poll:
 		}
 	}
 }
@@ -195,12 +236,32 @@ func (t *treeKeeper) stopRest(killAfter time.Duration) {
 	t.waitEmpty(time.Now().Add(treeStopBound))
 }
 
+// holdTree keeps the supervisor while any process of the job's tree lives
+// (--descendants leave), reaping it and keeping tree.json current; it runs
+// after supervise returned, so the log buffers are garbage, and hands their
+// memory back first: a supervisor holding a server for hours stays small.
+func (s *supervisor) holdTree() {
+	if s.tree == nil {
+		return
+	}
+	if !s.tree.alive() {
+		s.tree.finish()
+		return
+	}
+	// What is left to do allocates a little per scan: collect at a 1 MiB
+	// heap instead of Go's 4 MiB minimum, and start from a clean slate.
+	debug.SetGCPercent(25)
+	debug.FreeOSMemory()
+	s.tree.waitEmpty(time.Time{})
+	s.tree.finish()
+}
+
 // finish removes tree.json once the tree is empty and stops watching.
 func (t *treeKeeper) finish() {
 	if !t.enabled {
 		return
 	}
-	t.ticker.Stop()
+	t.timer.Stop()
 	signal.Stop(t.sigchld)
 	if !t.alive() {
 		store.RemoveTree(t.dir)
