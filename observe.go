@@ -43,6 +43,9 @@ type ObserveOptions struct {
 	// Launched, if set, is called with the job's id when the observation
 	// starts (MCP progress reports need the id before the call returns).
 	Launched func(jobID string)
+	// ForPort is the same for a TCP port a process of the job's tree
+	// listens on (run --wait-for-port; 0 = none); exclusive with ForOutput.
+	ForPort int
 }
 
 // DefaultSettle is the settle time of run, start, restart and MCP run.
@@ -63,7 +66,7 @@ func (o *ObserveOptions) validate() error {
 			return err
 		}
 	}
-	return nil
+	return validateReadiness(o.ForOutput, o.ForPort)
 }
 
 // excerptOf is snapshotOf presented in mode r.
@@ -99,7 +102,7 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 	var err error
 	observed := false
 	d := o.SnapshotAfter
-	if o.Wait || o.NoWait || o.ForOutput != nil {
+	if o.Wait || o.NoWait || o.ForOutput != nil || o.ForPort != 0 {
 		d = 0
 	}
 	if d > 0 {
@@ -114,15 +117,17 @@ func (m *Manager) observe(ctx context.Context, j jobRef, meta *store.Meta, o Obs
 		}
 		res.Snapshot = excerptOf(j, o.TailLines, o.MaxBytes, o.Render)
 	}
-	if o.ForOutput != nil {
+	if o.ForOutput != nil || o.ForPort != 0 {
 		observed = true
 		var deadline time.Time
 		if !o.Forever {
 			deadline = t0.Add(o.Until)
 		}
-		ready, err := m.newOutputReady(j, o.ForOutput, logread.Cursor{})
-		if err != nil {
-			return nil, err
+		var ready readiness = &portReady{j: j, port: o.ForPort}
+		if o.ForOutput != nil {
+			if ready, err = m.newOutputReady(j, o.ForOutput, logread.Cursor{}); err != nil {
+				return nil, err
+			}
 		}
 		var hit *readyHit
 		if st, hit, err = m.waitFor(ctx, j, deadline, o.Poll, 0, ready); err != nil {

@@ -146,6 +146,10 @@ type WaitOptions struct {
 	// Cursor is where the ForOutput search starts ("" = "0.0": output
 	// written before the call counts).
 	Cursor string
+	// ForPort (1-65535; 0 = none) ends the wait as soon as a process of
+	// the job's tree listens on this TCP port (SPEC §11.2); exclusive with
+	// ForOutput. The match is {port, address, pid}.
+	ForPort int
 }
 
 // Wait blocks until the job is terminal or the deadline passes (or, with
@@ -154,6 +158,9 @@ type WaitOptions struct {
 // ctx.Err().
 func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResult, error) {
 	if _, err := ParseRender(string(o.Render)); err != nil {
+		return nil, err
+	}
+	if err := validateReadiness(o.ForOutput, o.ForPort); err != nil {
 		return nil, err
 	}
 	var from logread.Cursor
@@ -182,6 +189,9 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 		if ready, err = m.newOutputReady(j, o.ForOutput, from); err != nil {
 			return nil, err
 		}
+	}
+	if o.ForPort != 0 {
+		ready = &portReady{j: j, port: o.ForPort}
 	}
 	st, hit, err := m.waitFor(ctx, j, deadline, o.Poll, 0, ready)
 	if err != nil {

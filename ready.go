@@ -20,7 +20,7 @@ type OutputCondition struct {
 // set; the JSON object is that part's fields.
 type Match struct {
 	*LineMatch
-	// A port readiness (--for-port, SPEC §11.4) adds its part here.
+	*PortMatch // a port readiness (--for-port, SPEC §11.2/§11.4; ready_port.go)
 }
 
 // LineMatch is a matched output line.
@@ -50,6 +50,20 @@ type readiness interface {
 	heard()
 	// close releases what wake set up.
 	close()
+}
+
+// lingering is a readiness that can still hold after the job turned
+// terminal: a port of a tree that outlives the command (a shell that
+// backgrounded its server exits at once). The wait goes on while pending.
+type lingering interface {
+	pending() bool
+}
+
+// stillPending reports whether ready can still be met after the job is
+// terminal.
+func stillPending(ready readiness) bool {
+	l, ok := ready.(lingering)
+	return ok && l.pending()
 }
 
 // validateOutput checks an OutputCondition: invalid_argument for an

@@ -484,3 +484,62 @@ func TestTreeNeverSignalsStrangers(t *testing.T) {
 		t.Fatal("the stranger was signalled")
 	}
 }
+
+// TestWaitForPort: run --wait-for-port returns once the backgrounded server
+// listens, although the shell that started it has exited; wait --for-port
+// on the same job matches at once; a job that never listens returns
+// matched false once it (and its tree) ended.
+func TestWaitForPort(t *testing.T) {
+	needPython(t)
+	m := newManager(t)
+	ctx := context.Background()
+	port := freePort(t)
+	o := agentexec.DefaultObserve()
+	o.ForPort, o.Until = port, 30*time.Second
+	res, err := m.Run(ctx, agentexec.RunRequest{Observe: o, Spec: agentexec.JobSpec{Command: []string{
+		"sleep 0.3; python3 -m http.server " + strconv.Itoa(port) + " --bind 127.0.0.1 >/dev/null 2>&1 &"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Matched == nil || !*res.Matched || res.Match == nil || res.Match.PortMatch == nil {
+		t.Fatalf("run: %+v", res)
+	}
+	pm := res.Match.PortMatch
+	if pm.Port != port || pm.Address != "127.0.0.1" || !alive(pm.PID) || res.Snapshot == nil {
+		t.Fatalf("match %+v snapshot %v", pm, res.Snapshot)
+	}
+	if b, _ := json.Marshal(res.Match); string(b) != `{"port":`+strconv.Itoa(port)+`,"address":"127.0.0.1","pid":`+strconv.Itoa(pm.PID)+`}` {
+		t.Fatalf("match JSON %s", b)
+	}
+	w, err := m.Wait(ctx, res.JobID, agentexec.WaitOptions{ForPort: port, Until: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Matched == nil || !*w.Matched || w.Match.PortMatch == nil || w.Match.PortMatch.PID != pm.PID || w.State != agentexec.StateExited {
+		t.Fatalf("wait: %+v", w)
+	}
+	if _, err := m.Kill(ctx, res.JobID, agentexec.KillOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pidGone(t, pm.PID)
+
+	// Never listens: matched false when the job is over.
+	quiet := runWait(t, m, agentexec.JobSpec{Command: []string{"true"}})
+	w, err = m.Wait(ctx, quiet.JobID, agentexec.WaitOptions{ForPort: port, Forever: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Matched == nil || *w.Matched || w.Match != nil || w.State != agentexec.StateExited {
+		t.Fatalf("wait on a job that never listened: %+v", w)
+	}
+
+	for _, bad := range []agentexec.WaitOptions{
+		{ForPort: 70000},
+		{ForPort: -1},
+		{ForPort: port, ForOutput: &agentexec.OutputCondition{Pattern: "x"}},
+	} {
+		if _, err := m.Wait(ctx, quiet.JobID, bad); !errors.Is(err, agentexec.ErrInvalidArg) {
+			t.Errorf("wait %+v: %v", bad, err)
+		}
+	}
+}

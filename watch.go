@@ -221,7 +221,7 @@ func (m *Manager) waitFor(ctx context.Context, j jobRef, deadline time.Time, pol
 				return st, &readyHit{match: match, cursor: c}, nil
 			}
 		}
-		if terminal {
+		if terminal && !stillPending(ready) {
 			return st, nil, nil
 		}
 		if st.Supervisor != nil && st.Supervisor.PID > 1 && st.Supervisor.PID != watchedPID {

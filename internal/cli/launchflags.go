@@ -212,11 +212,11 @@ func (o *obsFlags) check(cmd *cobra.Command) error {
 	case o.noWait && fs.Changed("snapshot-after"):
 		return usagef("--no-wait conflicts with --snapshot-after")
 	case o.noWait && o.ready.given(cmd):
-		return usagef("--no-wait conflicts with --wait-for-output")
+		return usagef("--no-wait conflicts with --wait-for-output and --wait-for-port")
 	case fs.Changed("until") && !o.wait && !o.ready.given(cmd):
-		return usagef("--until requires --wait or --wait-for-output")
+		return usagef("--until requires --wait, --wait-for-output or --wait-for-port")
 	case o.forever && !o.wait && !o.ready.given(cmd):
-		return usagef("--forever requires --wait or --wait-for-output")
+		return usagef("--forever requires --wait, --wait-for-output or --wait-for-port")
 	case o.forever && fs.Changed("until"):
 		return usagef("--until conflicts with --forever")
 	}
@@ -226,8 +226,8 @@ func (o *obsFlags) check(cmd *cobra.Command) error {
 // options converts the flags; untilDefaultForever is start/restart's "no
 // deadline unless --until".
 func (o *obsFlags) options(cmd *cobra.Command, untilDefaultForever bool) agentexec.ObserveOptions {
-	forOutput := o.ready.condition(cmd)
-	if forOutput != nil {
+	forOutput, forPort := o.ready.condition(cmd), o.ready.portCondition(cmd)
+	if forOutput != nil || forPort != 0 {
 		// A readiness wait has run's deadline on start and restart too.
 		untilDefaultForever = false
 		if !cmd.Flags().Changed("until") {
@@ -236,6 +236,7 @@ func (o *obsFlags) options(cmd *cobra.Command, untilDefaultForever bool) agentex
 	}
 	return agentexec.ObserveOptions{
 		ForOutput:     forOutput,
+		ForPort:       forPort,
 		SnapshotAfter: min(o.snapshotAfter, 10*time.Second),
 		NoWait:        o.noWait,
 		Wait:          o.wait,

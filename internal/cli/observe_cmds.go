@@ -87,7 +87,12 @@ With --for-output P it also returns as soon as an output line after --cursor
 matches P (readiness: "wait until the server listens"): matched, match
 ({stream, line, offset}) and cursor (just past the matched line, so the same call
 with that cursor finds the next match) are added. It returns with matched false
-when the job ends without a match or the deadline passes.`,
+when the job ends without a match or the deadline passes.
+
+With --for-port N it returns as soon as a process of the job's tree (the command
+and everything it started, even in the background) listens on TCP port N: match
+is {port, address, pid}. A finished job whose background processes still run is
+waited on until they are gone.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(tags) == 0 && !cmd.Flags().Changed("name") {
 				return usagef("%s: missing required argument <ID>", cmd.CommandPath())
@@ -106,7 +111,7 @@ when the job ends without a match or the deadline passes.`,
 		if err := ready.check(cmd); err != nil {
 			return err
 		}
-		if fs.Changed("cursor") && !ready.given(cmd) {
+		if fs.Changed("cursor") && !fs.Changed("for-output") {
 			return usagef("--cursor requires --for-output")
 		}
 		if fs.Changed("cursor") { // an explicit empty cursor is malformed, not "0.0"
@@ -115,7 +120,7 @@ when the job ends without a match or the deadline passes.`,
 			}
 		}
 		if ready.given(cmd) && (len(args) != 1 || len(tags) > 0 || fs.Changed("name")) {
-			return usagef("--for-output waits for one job: give exactly one <ID>")
+			return usagef("--for-output and --for-port wait for one job: give exactly one <ID>")
 		}
 		for _, p := range tags {
 			if err := agentexec.ValidateTagPattern(p); err != nil {
@@ -134,7 +139,7 @@ when the job ends without a match or the deadline passes.`,
 		defer m.Close()
 		if len(args) == 1 && len(tags) == 0 && name == "" {
 			res, err := m.Wait(cmd.Context(), args[0], agentexec.WaitOptions{Until: until, Forever: forever, Poll: poll, TailLines: int(lines), MaxBytes: maxBytes, Render: agentexec.Render(render),
-				ForOutput: ready.condition(cmd), Cursor: cursor})
+				ForOutput: ready.condition(cmd), Cursor: cursor, ForPort: ready.portCondition(cmd)})
 			if err != nil {
 				return err
 			}

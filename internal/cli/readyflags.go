@@ -1,24 +1,31 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/agentexec/agentexec"
 )
 
-// readyFlags are the readiness-by-output flags (SPEC §11.2): wait
-// --for-output and run/start/restart --wait-for-output, each with
-// --match-type and --stream.
+// readyFlags are the readiness flags (SPEC §11.2): wait --for-output and
+// run/start/restart --wait-for-output, each with --match-type and
+// --stream, or (exclusive with them) wait --for-port and
+// run/start/restart --wait-for-port.
 type readyFlags struct {
 	flag      string // "for-output" or "wait-for-output"
+	portFlag  string // "for-port" or "wait-for-port"
 	pattern   string
 	matchType string
 	stream    string
+	port      int64
 }
 
 func (r *readyFlags) register(fs *pflag.FlagSet, flag string) {
 	r.flag = flag
+	r.portFlag = strings.TrimSuffix(flag, "output") + "port"
+	fs.Int64Var(&r.port, r.portFlag, 0, "return as soon as a process of the job's tree listens on this TCP port (IPv4 or IPv6, any address)")
 	fs.StringVar(&r.pattern, flag, "", "return as soon as an output line matches this pattern (a line ends at a newline, or at the end of a finished job's output)")
 	r.matchType = "contains"
 	fs.Var(enumValue{&r.matchType, []string{"contains", "regex"}}, "match-type", "contains|regex (RE2) for --"+flag)
@@ -28,12 +35,24 @@ func (r *readyFlags) register(fs *pflag.FlagSet, flag string) {
 	}
 }
 
-// given reports whether the readiness wait was asked for.
-func (r *readyFlags) given(cmd *cobra.Command) bool { return cmd.Flags().Changed(r.flag) }
+// given reports whether a readiness wait (output or port) was asked for.
+func (r *readyFlags) given(cmd *cobra.Command) bool {
+	return cmd.Flags().Changed(r.flag) || cmd.Flags().Changed(r.portFlag)
+}
 
-// check rejects --match-type and --stream without the pattern they refine.
+// check rejects both conditions at once, a port out of range, and
+// --match-type and --stream without the pattern they refine.
 func (r *readyFlags) check(cmd *cobra.Command) error {
-	if r.given(cmd) {
+	fs := cmd.Flags()
+	if fs.Changed(r.portFlag) {
+		if fs.Changed(r.flag) {
+			return usagef("--%s and --%s are mutually exclusive", r.flag, r.portFlag)
+		}
+		if r.port < 1 || r.port > 65535 {
+			return usagef("invalid --%s %d: use a TCP port 1-65535", r.portFlag, r.port)
+		}
+	}
+	if fs.Changed(r.flag) {
 		return nil
 	}
 	for _, f := range []string{"match-type", "stream"} {
@@ -46,8 +65,16 @@ func (r *readyFlags) check(cmd *cobra.Command) error {
 
 // condition is the output condition asked for, or nil.
 func (r *readyFlags) condition(cmd *cobra.Command) *agentexec.OutputCondition {
-	if !r.given(cmd) {
+	if !cmd.Flags().Changed(r.flag) {
 		return nil
 	}
 	return &agentexec.OutputCondition{Pattern: r.pattern, MatchType: r.matchType, Stream: r.stream}
+}
+
+// portCondition is the port asked for, or 0.
+func (r *readyFlags) portCondition(cmd *cobra.Command) int {
+	if !cmd.Flags().Changed(r.portFlag) {
+		return 0
+	}
+	return int(r.port)
 }

@@ -132,6 +132,8 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	hasForOutput := d.get("wait_for_output", "a string", &forOutput.Pattern)
 	hasMatchType := d.get("match_type", `"contains" or "regex"`, &forOutput.MatchType)
 	hasStream := d.get("stream", `"stdout", "stderr" or "either"`, &forOutput.Stream)
+	var forPort uint64
+	hasForPort := d.get("wait_for_port", "a TCP port (1-65535)", &forPort)
 	if d.err != nil {
 		return req, d.err
 	}
@@ -194,10 +196,18 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	if (hasMatchType || hasStream) && !hasForOutput {
 		return req, invalidArg("match_type and stream require wait_for_output")
 	}
-	if hasForOutput {
+	if hasForPort {
+		if forPort < 1 || forPort > 65535 {
+			return req, invalidArg(fmt.Sprintf("invalid wait_for_port %d: use a TCP port 1-65535", forPort))
+		}
+		req.Observe.ForPort = int(forPort) // exclusive with wait_for_output: the Manager says so
+	}
+	if hasForOutput || hasForPort {
 		// Waits like wait:true but returns at the match; the deadline is
 		// until_ms, 30000 by default.
-		req.Observe.ForOutput = &forOutput
+		if hasForOutput {
+			req.Observe.ForOutput = &forOutput
+		}
 		req.Observe.Until, req.Observe.Forever = 30*time.Second, false
 		if hasUntil {
 			req.Observe.Until, req.Observe.Forever = millis(untilMS)

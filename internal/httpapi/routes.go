@@ -85,6 +85,15 @@ func (s *Server) wait(w http.ResponseWriter, r *http.Request, id string, _ []byt
 	} else if q.Has("match_type") || q.Has("stream") || q.Has("cursor") {
 		return invalidArg("match_type, stream and cursor require for_output")
 	}
+	// Readiness by port (SPEC §11.2, §11.4); the Manager rejects it with
+	// for_output and out of range.
+	if q.Has("for_port") {
+		port, err := uintParam(q, "for_port")
+		if err != nil {
+			return err
+		}
+		o.ForPort = int(min(port, 1<<20)) // out of range either way
+	}
 	res, err := s.m.Wait(r.Context(), id, o)
 	if err != nil {
 		return err

@@ -221,13 +221,14 @@ func TestToolsList(t *testing.T) {
 			"render": {"string", "terminal"}, "agent_env": {"boolean", true},
 			"wait_for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"},
 			"name": {"string", nil}, "ensure": {"boolean", false}, "backend": {"string", nil},
-			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}}},
+			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}, "wait_for_port": {"integer", nil}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}, "cursor": {"string", nil}}},
 		"wait": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "until_ms": {"integer", 30000.0},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"},
-			"for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"}, "cursor": {"string", nil}}},
+			"for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"}, "cursor": {"string", nil},
+			"for_port": {"integer", nil}}},
 		"kill": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "signal": {"string", "TERM"}}},
 		"wait_many": {nil, map[string]prop{"job_ids": {"array", nil}, "tags": {"array", nil}, "name": {"string", nil},
 			"any": {"boolean", false}, "until_ms": {"integer", 30000.0}, "tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0},
@@ -286,8 +287,12 @@ func TestToolsList(t *testing.T) {
 			if d, ok := ps["default"]; ok != (p.def != nil) || ok && d != p.def {
 				t.Errorf("%s.%s: default %v (present %v), want %v", tool.Name, name, d, ok, p.def)
 			}
-			if p.typ == "integer" && ps["minimum"] != 0.0 {
-				t.Errorf("%s.%s: minimum %v, want 0", tool.Name, name, ps["minimum"])
+			wantMin := 0.0
+			if strings.HasSuffix(name, "_port") { // a TCP port: 1-65535
+				wantMin = 1.0
+			}
+			if p.typ == "integer" && ps["minimum"] != wantMin {
+				t.Errorf("%s.%s: minimum %v, want %v", tool.Name, name, ps["minimum"], wantMin)
 			}
 			if ps["description"] == nil {
 				t.Errorf("%s.%s: no description", tool.Name, name)

@@ -52,6 +52,7 @@ const (
 "wait_for_output":{"type":"string","description":"Readiness: instead of waiting for the job to finish, return as soon as an output line contains this text (or matches it, with match_type regex), e.g. \"listening on\" for a server. The job keeps running; the result has matched (false when the job ended or until_ms passed first), match ({stream, line, offset}) and a snapshot with a cursor to read later output from."},
 "match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How wait_for_output is matched: contains (a substring) or regex (RE2, e.g. \"listening on .*:\\\\d+\")."},
 "stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
+"wait_for_port":{"type":"integer","minimum":1,"maximum":65535,"description":"Readiness: instead of waiting for the job to finish, return as soon as a process of the job (the command or anything it started, even in the background) listens on this TCP port, e.g. 8000 for a dev server; the result has matched and match {port, address, pid}. Waits up to until_ms. Cannot be combined with wait_for_output."},
 "idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
@@ -73,6 +74,7 @@ const (
 "match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How for_output is matched: contains (a substring) or regex (RE2, e.g. \"listening on .*:\\\\d+\")."},
 "stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output for_output searches."},
 "cursor":{"type":"string","description":"With for_output: where the search starts, a cursor from an earlier result (\"<stdout>.<stderr>\" byte offsets). Default \"0.0\": output written before the call counts."},
+"for_port":{"type":"integer","minimum":1,"maximum":65535,"description":"Readiness: also return as soon as a process of the job (the command or anything it started, even in the background) listens on this TCP port; the result has matched and match {port, address, pid}. Cannot be combined with for_output."},
 ` + renderProperty + `}}`
 
 	killSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
@@ -253,6 +255,8 @@ type runInput struct {
 	WaitForOutput string `json:"wait_for_output"`
 	MatchType     string `json:"match_type"`
 	Stream        string `json:"stream"`
+	// Readiness by port (SPEC §11.2, §11.4).
+	WaitForPort float64 `json:"wait_for_port"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
@@ -304,6 +308,10 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 	if given["wait_for_output"] {
 		// Wait up to until_ms like wait, returning at the match.
 		obs.ForOutput = &agentexec.OutputCondition{Pattern: in.WaitForOutput, MatchType: in.MatchType, Stream: in.Stream}
+		obs.Until, obs.NoWait = d, true
+	}
+	if given["wait_for_port"] {
+		obs.ForPort = int(in.WaitForPort)
 		obs.Until, obs.NoWait = d, true
 	}
 	stop := func() {}
@@ -364,6 +372,7 @@ type waitInput struct {
 	MatchType string  `json:"match_type"`
 	Stream    string  `json:"stream"`
 	Cursor    string  `json:"cursor"`
+	ForPort   float64 `json:"for_port"`
 }
 
 func (s *server) wait(ctx context.Context, given present, in waitInput) (string, any, error) {
@@ -382,6 +391,9 @@ func (s *server) wait(ctx context.Context, given present, in waitInput) (string,
 				return "", nil, err
 			}
 		}
+	}
+	if given["for_port"] {
+		o.ForPort = int(in.ForPort)
 	}
 	stop := s.reportProgress(ctx, in.JobID)
 	res, err := s.m.Wait(ctx, in.JobID, o)
