@@ -24,8 +24,12 @@ type readyFlags struct {
 
 func (r *readyFlags) register(fs *pflag.FlagSet, flag string) {
 	r.flag = flag
-	r.portFlag = strings.TrimSuffix(flag, "output") + "port"
-	fs.Int64Var(&r.port, r.portFlag, 0, "return as soon as a process of the job's tree listens on this TCP port (IPv4 or IPv6, any address)")
+	// The waits (for-output, wait-for-output) also take a port; follow's
+	// --match filters lines and has none.
+	if strings.HasSuffix(flag, "-output") {
+		r.portFlag = strings.TrimSuffix(flag, "output") + "port"
+		fs.Int64Var(&r.port, r.portFlag, 0, "return as soon as a process of the job's tree listens on this TCP port (IPv4 or IPv6, any address)")
+	}
 	fs.StringVar(&r.pattern, flag, "", "return as soon as an output line matches this pattern (a line ends at a newline, or at the end of a finished job's output)")
 	r.matchType = "contains"
 	fs.Var(enumValue{&r.matchType, []string{"contains", "regex"}}, "match-type", "contains|regex (RE2) for --"+flag)
@@ -37,14 +41,14 @@ func (r *readyFlags) register(fs *pflag.FlagSet, flag string) {
 
 // given reports whether a readiness wait (output or port) was asked for.
 func (r *readyFlags) given(cmd *cobra.Command) bool {
-	return cmd.Flags().Changed(r.flag) || cmd.Flags().Changed(r.portFlag)
+	return cmd.Flags().Changed(r.flag) || r.portFlag != "" && cmd.Flags().Changed(r.portFlag)
 }
 
 // check rejects both conditions at once, a port out of range, and
 // --match-type and --stream without the pattern they refine.
 func (r *readyFlags) check(cmd *cobra.Command) error {
 	fs := cmd.Flags()
-	if fs.Changed(r.portFlag) {
+	if r.portFlag != "" && fs.Changed(r.portFlag) {
 		if fs.Changed(r.flag) {
 			return usagef("--%s and --%s are mutually exclusive", r.flag, r.portFlag)
 		}
@@ -73,7 +77,7 @@ func (r *readyFlags) condition(cmd *cobra.Command) *agentexec.OutputCondition {
 
 // portCondition is the port asked for, or 0.
 func (r *readyFlags) portCondition(cmd *cobra.Command) int {
-	if !cmd.Flags().Changed(r.portFlag) {
+	if r.portFlag == "" || !cmd.Flags().Changed(r.portFlag) {
 		return 0
 	}
 	return int(r.port)
