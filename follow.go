@@ -80,6 +80,9 @@ func (m *Manager) FollowLogs(ctx context.Context, id string, o FollowLogsOptions
 		// Read until nothing new: with a terminal state read first, that
 		// is the logs' end.
 		for progressed := true; progressed; {
+			if err := ctx.Err(); err != nil { // a flood must not outlive the caller
+				return nil, err
+			}
 			progressed = false
 			for _, s := range []struct {
 				name string
@@ -415,41 +418,69 @@ func (f *followed) flushDropped(emit func(*FollowEvent) error) error {
 }
 
 // waker gathers the wake-ups of a follow: state.json of each job replaced,
-// its logs grown, a job directory appearing in the root, the poll. All
-// feed one channel through the shared watcher.
+// its logs grown, a job directory appearing in the root, the poll. Log
+// growth is muted for followMute after each notification (the watches
+// are removed meanwhile), so a job writing continuously costs a bounded
+// number of inotify events per second rather than one per write.
 type waker struct {
-	w        *watcher
-	poll     time.Duration
-	ch       chan struct{}
-	rootCh   chan struct{}
-	unsub    map[string]func()
-	rootSeen bool
-	timer    *time.Timer
+	w          *watcher
+	poll       time.Duration
+	ch         chan struct{} // state changes and new jobs
+	logCh      chan struct{}
+	rootCh     chan struct{}
+	unsub      map[string]func() // state (and root) watches by job id
+	logs       map[string]jobRef // jobs whose logs wake us
+	unlog      []func()          // the log watches in place, if any
+	mutedUntil time.Time
+	timer      *time.Timer
 }
+
+// followMute spaces out log-growth wake-ups of a follow.
+const followMute = 20 * time.Millisecond
 
 func newWaker(m *Manager, poll time.Duration) *waker {
 	if poll <= 0 {
 		poll = 200 * time.Millisecond
 	}
-	return &waker{w: m.sharedWatcher(), poll: max(poll, minPoll), ch: make(chan struct{}, 1),
-		unsub: map[string]func(){}, timer: time.NewTimer(time.Hour)}
+	return &waker{w: m.sharedWatcher(), poll: max(poll, minPoll), ch: make(chan struct{}, 1), logCh: make(chan struct{}, 1),
+		unsub: map[string]func(){}, logs: map[string]jobRef{}, timer: time.NewTimer(time.Hour)}
 }
 
 func (k *waker) watchJob(j jobRef) {
 	if _, ok := k.unsub[j.id]; ok {
 		return
 	}
-	a := k.w.subscribeTo(j.dir, watch.Replaced, k.ch)
-	b := k.w.subscribeTo(j.stdoutPath(), watch.Modified, k.ch)
-	c := k.w.subscribeTo(j.stderrPath(), watch.Modified, k.ch)
-	k.unsub[j.id] = func() { a(); b(); c() }
+	k.unsub[j.id] = k.w.subscribeTo(j.dir, watch.Replaced, k.ch)
+	k.logs[j.id] = j
+	k.unwatchLogs() // re-armed with this job at the next sleep
 }
 
 func (k *waker) unwatchJob(j jobRef) {
 	if f, ok := k.unsub[j.id]; ok {
 		f()
 		delete(k.unsub, j.id)
+		delete(k.logs, j.id)
+		k.unwatchLogs()
 	}
+}
+
+func (k *waker) watchLogs() {
+	select { // a token from before the watches were removed is stale
+	case <-k.logCh:
+	default:
+	}
+	for _, j := range k.logs {
+		a := k.w.subscribeTo(j.stdoutPath(), watch.Modified, k.logCh)
+		b := k.w.subscribeTo(j.stderrPath(), watch.Modified, k.logCh)
+		k.unlog = append(k.unlog, a, b)
+	}
+}
+
+func (k *waker) unwatchLogs() {
+	for _, f := range k.unlog {
+		f()
+	}
+	k.unlog = nil
 }
 
 // watchRoot wakes on job directories appearing in root; it reports
@@ -473,10 +504,18 @@ func (k *waker) rootChanged() bool {
 }
 
 // sleep waits for a wake-up, the poll, until (if not zero) or ctx.
+// Callers look at the logs after it returns, so growth while the watches
+// were muted is seen then.
 func (k *waker) sleep(ctx context.Context, until time.Time) error {
+	now := time.Now()
 	d := k.poll
 	if !until.IsZero() {
-		d = max(min(d, time.Until(until)), 0)
+		d = max(min(d, until.Sub(now)), 0)
+	}
+	if now.Before(k.mutedUntil) {
+		d = min(d, k.mutedUntil.Sub(now))
+	} else if k.unlog == nil && len(k.logs) > 0 {
+		k.watchLogs()
 	}
 	k.timer.Reset(d)
 	select {
@@ -485,6 +524,10 @@ func (k *waker) sleep(ctx context.Context, until time.Time) error {
 		return ctx.Err()
 	case <-k.ch:
 		k.timer.Stop()
+	case <-k.logCh:
+		k.timer.Stop()
+		k.unwatchLogs()
+		k.mutedUntil = time.Now().Add(followMute)
 	case <-k.timer.C:
 	}
 	return nil
@@ -492,6 +535,7 @@ func (k *waker) sleep(ctx context.Context, until time.Time) error {
 
 func (k *waker) close() {
 	k.timer.Stop()
+	k.unwatchLogs()
 	for _, f := range k.unsub {
 		f()
 	}

@@ -31,7 +31,7 @@ type row struct {
 func main() {
 	bin := flag.String("bin", "", "agent-exec binary to measure (required)")
 	only := flag.String("only", "", "comma-separated scenario ids to run, e.g. P1,P4 (default: all)")
-	runs := flag.Int("runs", 30, "repetitions for the latency scenarios (P1, P2)")
+	runs := flag.Int("runs", 30, "repetitions for the latency scenarios (P1, P2, P10)")
 	p5runs := flag.Int("p5runs", 5, "repetitions of each 512 MiB workload (P5)")
 	jobs := flag.Int("jobs", 10000, "terminal jobs in the P4 root")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
@@ -79,7 +79,7 @@ func main() {
 		fn func() error
 	}{
 		{"P1", h.p1}, {"P2", h.p2}, {"P3", h.p3}, {"P4", h.p4}, {"P5", h.p5},
-		{"P6", h.p6}, {"P7", h.p7}, {"P8", h.p8}, {"P9", h.p9}, {"P11", h.p11},
+		{"P6", h.p6}, {"P7", h.p7}, {"P8", h.p8}, {"P9", h.p9}, {"P10", h.p10}, {"P11", h.p11},
 	}
 	fmt.Fprintf(os.Stderr, "bench: %s, %d CPUs, %s/%s, tmp %s\n", abs, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, tmp)
 	h.note("machine: %s", machine())
