@@ -63,6 +63,10 @@ type JobSpec struct {
 	// IdleTimeout stops a job that wrote no output byte for this long;
 	// 0 = off.
 	IdleTimeout time.Duration
+	// Interactive gives the job a stdin pipe its supervisor holds open
+	// for Send until EOF, the job's end or a kill (SPEC §11.5). It
+	// excludes HasStdin.
+	Interactive bool
 }
 
 // CanonicalDir makes dir absolute against base, cleans it and resolves
@@ -149,6 +153,9 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	if err := ValidateDescendants(spec.Descendants); err != nil {
 		return nil, err
 	}
+	if spec.Interactive && spec.HasStdin {
+		return nil, newError(CodeInvalidArgument, "an interactive job takes its input through send, not stdin")
+	}
 	if spec.IdleTimeout < 0 {
 		return nil, newError(CodeInvalidArgument, "idle timeout must not be negative")
 	}
@@ -166,6 +173,7 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		Name:            spec.Name,
 		AgentEnv:        spec.AgentEnv,
 		IdleTimeoutMS:   spec.IdleTimeout.Milliseconds(),
+		Interactive:     spec.Interactive,
 	}
 	if spec.NoFullLog || m.opts.NoFullLog {
 		off := false
@@ -173,6 +181,10 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	}
 	if meta.Backend, err = buildBackend(spec, m.opts); err != nil {
 		return nil, err
+	}
+	if spec.Interactive && meta.Backend.IsSlurm() {
+		// The control socket lives with the supervisor, on a compute node.
+		return nil, newError(CodeInvalidArgument, "an interactive job runs on the local backend only")
 	}
 	if spec.Descendants != DescendantsLeave {
 		meta.Descendants = spec.Descendants

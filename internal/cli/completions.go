@@ -84,12 +84,13 @@ func bashWithoutPackage(script []byte) []byte {
 var idCompletionStates = map[string][]agentexec.State{
 	"start":  {agentexec.StateCreated},
 	"kill":   {agentexec.StateRunning},
+	"send":   {agentexec.StateRunning},
 	"delete": {agentexec.StateExited, agentexec.StateKilled, agentexec.StateFailed},
 	"wait":   {agentexec.StateCreated, agentexec.StateRunning},
 }
 
 // idCommands are the commands whose first positional argument is a job id.
-var idCommands = []string{"start", "restart", "status", "tail", "wait", "kill", "delete", "tag set", "notify set"}
+var idCommands = []string{"start", "restart", "status", "tail", "wait", "kill", "send", "delete", "tag set", "notify set"}
 
 var descendantsModes = []string{agentexec.DescendantsLeave, agentexec.DescendantsKill, agentexec.DescendantsWait}
 
@@ -98,7 +99,7 @@ var signalNames = []string{"TERM", "INT", "KILL", "HUP", "QUIT", "USR1", "USR2"}
 // flagValues are the fixed values completed for flags of that name on any
 // command.
 var flagValues = map[string][]string{"signal": signalNames, "descendants": descendantsModes, "render": renderModes,
-	"match-type": {"contains", "regex"}, "stream": {"stdout", "stderr", "either"}}
+	"match-type": {"contains", "regex"}, "stream": {"stdout", "stderr", "either"}, "key": agentexec.KeyNames()}
 
 // attachCompletions walks the finished command tree and installs dynamic
 // job-id completion on every command that takes an <ID>, and the

@@ -50,7 +50,7 @@ func TestAttachCompletions(t *testing.T) {
 	root := newRootCmd(a)
 	attachCompletions(root, a)
 	attachCompletions(root, a)
-	for _, path := range [][]string{{"start"}, {"status"}, {"tail"}, {"wait"}, {"kill"}, {"delete"}, {"rm"}, {"restart"}, {"tag", "set"}, {"notify", "set"}} {
+	for _, path := range [][]string{{"start"}, {"status"}, {"tail"}, {"wait"}, {"kill"}, {"send"}, {"delete"}, {"rm"}, {"restart"}, {"tag", "set"}, {"notify", "set"}} {
 		c, _, err := root.Find(path)
 		if err != nil || c == root {
 			t.Logf("command %v not present (yet)", path)
@@ -58,6 +58,11 @@ func TestAttachCompletions(t *testing.T) {
 		}
 		if c.ValidArgsFunction == nil {
 			t.Errorf("%v has no job-id completion", path)
+		}
+	}
+	if c, _, _ := root.Find([]string{"send"}); c != nil {
+		if _, ok := c.GetFlagCompletionFunc("key"); !ok {
+			t.Error("send --key has no completion")
 		}
 	}
 	if c, _, _ := root.Find([]string{"kill"}); c != nil {

@@ -32,6 +32,7 @@ type defFlags struct {
 	backendFlags
 	descendants string
 	idleTimeout time.Duration
+	interactive bool
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -68,6 +69,7 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	fs.StringVar(&d.name, "name", "", "name the job; @NAME then refers to the newest job called NAME")
 	fs.BoolVar(&d.ensure, "ensure", false, "with --name: return the created or running job of that name instead of starting another")
 	fs.BoolVar(&d.agentEnv, "agent-env", false, "add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat, GIT_TERMINAL_PROMPT=0 unless --env or an env file sets them")
+	fs.BoolVar(&d.interactive, "interactive", false, "keep the job's stdin open for send (until send --eof, the job's end or kill)")
 	d.backendFlags.register(fs)
 }
 
@@ -85,6 +87,9 @@ func (d *defFlags) check(cmd *cobra.Command) error {
 	}
 	if n > 1 {
 		return usagef("--stdin, --stdin-file and --no-stdin are mutually exclusive")
+	}
+	if n > 0 && d.interactive {
+		return usagef("--interactive conflicts with --stdin, --stdin-file and --no-stdin: an interactive job takes its input through send")
 	}
 	for _, t := range d.tags {
 		if err := agentexec.ValidateTag(t); err != nil {
@@ -109,7 +114,7 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 		Mask: d.mask, Tags: d.tags, Timeout: d.timeout, KillAfter: d.killAfter, ProgressEvery: d.progressEvery,
 		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes), Name: d.name,
 		AgentEnv:    d.agentEnv,
-		Descendants: d.descendants, IdleTimeout: d.idleTimeout,
+		Descendants: d.descendants, IdleTimeout: d.idleTimeout, Interactive: d.interactive,
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)
@@ -158,6 +163,9 @@ func (d *defFlags) prepare(a *app, cmd *cobra.Command, command []string, auto bo
 		d.stdinMaxBytes = cfg.StdinMaxBytes
 	}
 	spec.StdinMaxBytes = agentexec.StdinLimit(d.stdinMaxBytes)
+	if d.interactive {
+		return spec, cfg, nil // the input comes through send, never from the caller's stdin
+	}
 	spec.Stdin, spec.HasStdin, err = a.readInput(d, cmd.Flags().Changed("stdin"), auto, cfg.StdinGrace)
 	return spec, cfg, err
 }

@@ -77,6 +77,9 @@ type Meta struct {
 	Descendants string `json:"descendants,omitempty"`
 	// IdleTimeoutMS stops a job that wrote no output byte for this long.
 	IdleTimeoutMS int64 `json:"idle_timeout_ms,omitempty"`
+	// Interactive (added in v1.1, --interactive) gives the job a stdin pipe
+	// the supervisor holds open for send (SPEC §11.5).
+	Interactive bool `json:"interactive,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -87,7 +90,7 @@ var metaKeys = map[string]bool{
 	"notification": true, "tags": true, "inherit_env": true, "env_files": true, "timeout_ms": true,
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
 	"agent_env": true, "backend": true, "full_log": true,
-	"descendants": true, "idle_timeout_ms": true,
+	"descendants": true, "idle_timeout_ms": true, "interactive": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).

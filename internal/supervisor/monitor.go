@@ -194,6 +194,9 @@ func (s *supervisor) supervise(fullLog *os.File) {
 		progressC = pt.C
 	}
 	sigchldC, treeTickC := s.tree.wake()
+	if s.stdin != nil {
+		s.stdin.serve()
+	}
 
 	// stop is a timer's expiry (SPEC §3.6, §11.4): TERM the job's tree,
 	// KILL at once or after kill_after_ms.
@@ -295,6 +298,10 @@ loop:
 		}
 	}
 
+	if s.stdin != nil {
+		// The job's end closes its stdin and the control channel.
+		s.stdin.close()
+	}
 	drainFrom := exit.at
 	if mode == "kill" {
 		ka := time.Duration(meta.KillAfterMS) * time.Millisecond

@@ -121,7 +121,9 @@ type supervisor struct {
 	cancelled   chan struct{}
 	tree        *treeKeeper // the job's process tree (tree.go)
 	timeoutKind string      // "total" | "idle" once a timer fired
-	childUsage  usage       // rusage of the direct child once waited
+	// stdin is the control channel of an --interactive job (nil otherwise).
+	stdin      *stdinChannel
+	childUsage usage // rusage of the direct child once waited
 }
 
 // launchError is a launch failure whose text is result.error.
@@ -209,6 +211,12 @@ func (s *supervisor) start() (*os.File, error) {
 		return nil, err
 	}
 	defer stdinFile.Close()
+	defer func() {
+		if !ok && s.stdin != nil {
+			s.stdin.close()
+			s.stdin = nil
+		}
+	}()
 	if len(meta.ShellWrapper) == 0 || strings.TrimSpace(meta.ShellWrapper[0]) == "" {
 		return nil, launchFailed("shell wrapper is empty")
 	}
@@ -291,6 +299,14 @@ func (s *supervisor) openFullLog() (*os.File, error) {
 }
 
 func (s *supervisor) openStdin() (*os.File, error) {
+	if s.meta.Interactive {
+		c, r, err := openStdinChannel(s.dir)
+		if err != nil {
+			return nil, err
+		}
+		s.stdin = c
+		return r, nil
+	}
 	if s.meta.StdinFile == "" {
 		return os.Open(os.DevNull)
 	}
