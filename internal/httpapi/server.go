@@ -78,6 +78,9 @@ type Options struct {
 	// BodyReadTimeout bounds the time to receive a request body; zero
 	// means BodyReadTimeout (30 s).
 	BodyReadTimeout time.Duration
+	// MaxConns is the number of connections kept open at once (see
+	// conns.go); zero derives it from the descriptor limit.
+	MaxConns int
 }
 
 // Server is the HTTP API over one Manager. It is an http.Handler; Serve
@@ -137,13 +140,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		IdleTimeout:       IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return s.base },
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	// Shutdown closes the listeners first, then runs these hooks: waits
 	// blocked in handlers see their context end and abort.
 	srv.RegisterOnShutdown(s.cancel)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	maxConns := s.opts.MaxConns
+	if maxConns <= 0 {
+		maxConns = defaultMaxConns(fdLimit())
+	}
+	go func() { errc <- srv.Serve(newLimitListener(ln, maxConns, s.log)) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -319,6 +327,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	defer handling(r)()
 	if err := rt.handle(s, w, r, id, body); err != nil {
 		s.fail(w, r, err)
 	}
