@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,14 +129,15 @@ func TestFollowFindsJobsCreatedLater(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{})
-	var newID string
+	var newID atomic.Value // string: set by the test, read by the callback
+	newID.Store("")
 	errc := make(chan error, 1)
 	var got []string
 	go func() {
 		errc <- m.Follow(ctx, agentexec.FollowOptions{All: true, Tags: []string{"fl.*"}, Started: func() { close(started) }},
 			func(e *agentexec.FollowEvent) error {
 				<-started
-				if e.JobID == newID && newID != "" {
+				if id := newID.Load().(string); e.JobID == id && id != "" {
 					got = append(got, renderEvent(e))
 					if e.State == agentexec.StateExited {
 						cancel()
@@ -145,7 +147,7 @@ func TestFollowFindsJobsCreatedLater(t *testing.T) {
 			})
 	}()
 	<-started
-	newID = followJob(t, m, launchNoWait(), []string{"fl.y"}, "sh", "-c", "echo hello")
+	newID.Store(followJob(t, m, launchNoWait(), []string{"fl.y"}, "sh", "-c", "echo hello"))
 	select {
 	case err := <-errc:
 		if !errors.Is(err, context.Canceled) {
