@@ -97,15 +97,16 @@ func jobTree(j jobRef, st *store.State) []proc.Member {
 	return proc.JobTree(treeSpec(j, st))
 }
 
-// leftoverTree returns the live members of a terminal job's tree. Jobs that
-// exited or were killed with no tree.json had no descendants left when they
-// ended (the supervisor records them before the terminal state), so one
-// stat decides for most jobs of a large list.
+// leftoverTree returns the live members of a terminal job's tree. A job
+// that exited or was killed says in its terminal state how many processes
+// it left (descendants_left, absent when none), and tree.json exists only
+// while some may live, so most jobs of a large list cost nothing more; a
+// failed job (its supervisor lost) is always looked at.
 func leftoverTree(j jobRef, st *store.State) []proc.Member {
 	if !store.Terminal(st.Job.Status) || !proc.TreeSupported {
 		return nil
 	}
-	if st.Job.Status != "failed" && !store.HasTree(j.dir) {
+	if st.Job.Status != "failed" && (st.DescendantsLeft == 0 || !store.HasTree(j.dir)) {
 		return nil
 	}
 	return jobTree(j, st)

@@ -460,6 +460,7 @@ func TestTreeNeverSignalsStrangers(t *testing.T) {
 	var raw map[string]any
 	json.Unmarshal(data, &raw)
 	raw["supervisor"] = map[string]any{"pid": sp, "pgid": sp, "start_time": sStart}
+	raw["descendants_left"] = 3 // as if the job had left these behind: they are looked at
 	data, _ = json.Marshal(raw)
 	if err := os.WriteFile(filepath.Join(dir, "state.json"), data, 0o600); err != nil {
 		t.Fatal(err)

@@ -244,6 +244,10 @@ type State struct {
 	// OOMKilled is set only when the platform attributes the kill to the
 	// OOM killer for this job; never guessed.
 	OOMKilled bool `json:"oom_killed,omitempty"`
+	// DescendantsLeft (added in v1.1) is how many processes of the job's
+	// tree were alive when the supervisor wrote the terminal state; absent
+	// when none: nothing can be left of the tree then (§11.4).
+	DescendantsLeft int `json:"descendants_left,omitempty"`
 }
 
 // Backend kinds.

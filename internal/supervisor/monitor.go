@@ -321,7 +321,9 @@ loop:
 		}
 	}
 	fo.finish()
-	s.tree.alive() // reap and record what is left before the terminal state
+	// Reap and record what is left before the terminal state, which says
+	// how many: readers of a finished job skip looking for a tree then.
+	s.leftAtExit = len(s.tree.members())
 	s.writeTerminal(exit.ws, exit.at)
 	// A pending kill-after is delivered on time even while slow sinks run.
 	killed := make(chan struct{})
@@ -362,6 +364,7 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 	u := s.childUsage
 	u.add(s.tree.reaped)
 	st.Resources = &store.Resources{MaxRSSKB: u.maxRSSKB, UserCPUMS: u.userMS, SysCPUMS: u.sysMS}
+	st.DescendantsLeft = s.leftAtExit
 	st.FinishedAt = store.Timestamp(at)
 	failpoint("before-final-state")
 	for attempt := 0; attempt < 61; attempt++ {

@@ -124,6 +124,7 @@ type supervisor struct {
 	// stdin is the control channel of an --interactive job (nil otherwise).
 	stdin      *stdinChannel
 	childUsage usage // rusage of the direct child once waited
+	leftAtExit int   // tree members alive when the job ended
 }
 
 // launchError is a launch failure whose text is result.error.
