@@ -217,7 +217,7 @@ func wantOK(t testing.TB, r response, typ string) {
 // startSleeper launches a long job through the API and returns its id.
 func (e *testEnv) startSleeper() string {
 	e.t.Helper()
-	r := e.post("/exec", `{"command":["sleep 30"]}`)
+	r := e.post("/exec", `{"command":["sleep 300"]}`)
 	wantOK(e.t, r, "run")
 	return r.str("job_id")
 }
