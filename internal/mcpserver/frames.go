@@ -42,7 +42,9 @@ func guard(in io.Reader, sdk io.Writer, out *FrameWriter) error {
 	for {
 		line, tooLong, err := readFrame(r)
 		if tooLong {
-			out.frameError(nil, jsonrpc.CodeInvalidRequest, fmt.Sprintf(
+			// line is the frame's start: answer with its id if it comes
+			// before the cut, so the caller's request does not hang.
+			out.frameError(sniffID(line), jsonrpc.CodeInvalidRequest, fmt.Sprintf(
 				"Invalid request: frame longer than this server's limit of %d bytes (pass large job input with stdin_file)", MaxFrameBytes))
 		} else if frame := bytes.TrimSpace(line); len(frame) > 0 {
 			if id, code, msg := checkFrame(frame); code != 0 {
@@ -61,13 +63,20 @@ func guard(in io.Reader, sdk io.Writer, out *FrameWriter) error {
 }
 
 // readFrame reads one line. A line longer than MaxFrameBytes is consumed
-// without being kept (memory stays bounded) and reported as tooLong.
+// keeping only its first sniffBytes (memory stays bounded) and reported as
+// tooLong.
 func readFrame(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if !tooLong {
 			if len(line)+len(chunk) > MaxFrameBytes {
-				tooLong, line = true, nil
+				tooLong = true
+				head := line
+				if len(head) < sniffBytes {
+					head = append(head, chunk[:min(len(chunk), sniffBytes-len(head))]...)
+				}
+				// A small copy, so the large buffer is released.
+				line = append([]byte(nil), head[:min(len(head), sniffBytes)]...)
 			} else {
 				line = append(line, chunk...)
 			}
@@ -94,22 +103,13 @@ func checkFrame(frame []byte) (id any, code int64, msg string) {
 	case map[string]any:
 		return checkMessage(x, frame)
 	case []any:
-		// A batch (JSON-RPC 2.0; the SDK still accepts them): every element
-		// must be a valid message.
+		// A batch. MCP 2025-06-18 removed JSON-RPC batching, and SDK v1.8.0
+		// ends the session on a batch once that version (or a later one) is
+		// negotiated, and on a batch repeating an id under any version.
 		if len(x) == 0 {
 			return nil, jsonrpc.CodeInvalidRequest, "Invalid request: empty batch"
 		}
-		for _, el := range x {
-			obj, ok := el.(map[string]any)
-			if !ok {
-				return nil, jsonrpc.CodeInvalidRequest, "Invalid request: a batch element is not an object"
-			}
-			raw, _ := json.Marshal(obj)
-			if _, code, msg := checkMessage(obj, raw); code != 0 {
-				return nil, code, msg
-			}
-		}
-		return nil, 0, ""
+		return nil, jsonrpc.CodeInvalidRequest, "Invalid request: JSON-RPC batches are not supported; send one message per line"
 	}
 	return nil, jsonrpc.CodeInvalidRequest, "Invalid request: a message must be a JSON object"
 }
@@ -151,6 +151,40 @@ func checkMessage(m map[string]any, raw []byte) (id any, code int64, msg string)
 		return id, jsonrpc.CodeInvalidRequest, "Invalid request: " + err.Error()
 	}
 	return nil, 0, ""
+}
+
+// sniffBytes is how much of an oversized frame is kept to find its id.
+const sniffBytes = 64 << 10
+
+// sniffID returns a top-level string or number "id" found in the start of
+// a frame that was cut short, or nil.
+func sniffID(prefix []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil
+		}
+		if key == "id" {
+			if dec.InputOffset() >= int64(len(prefix)) {
+				return nil // a number at the cut may be incomplete
+			}
+			switch v.(type) {
+			case string, json.Number:
+				return v
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // FrameWriter is the server's output: one Write per JSON-RPC frame, so the

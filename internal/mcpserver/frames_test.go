@@ -33,6 +33,9 @@ var malformedFrames = []struct {
 	{"\xef\xbb\xbf{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"ping\"}", -32700, nil},
 	{`[1]`, -32600, nil},
 	{`{"jsonrpc":"2.0","result":{}}`, -32600, nil},
+	{`[{"jsonrpc":"2.0","id":13,"method":"ping"}]`, -32600, nil},
+	{`[{"jsonrpc":"2.0","id":14,"method":"ping"},{"jsonrpc":"2.0","id":14,"method":"ping"}]`, -32600, nil},
+	{`{"jsonrpc":"2.0","id":15,"method":"ping","params":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + `}`, -32600, 15.0},
 }
 
 func TestCheckFrameAcceptsValidMessages(t *testing.T) {
@@ -42,7 +45,6 @@ func TestCheckFrameAcceptsValidMessages(t *testing.T) {
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
 		`{"jsonrpc":"2.0","id":3,"result":{}}`,
 		`{"jsonrpc":"2.0","id":4,"error":{"code":-1,"message":"x"}}`,
-		`[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"}]`,
 	} {
 		if _, code, msg := checkFrame([]byte(f)); code != 0 {
 			t.Errorf("checkFrame(%s) = %d %s, want accepted", f, code, msg)
@@ -94,7 +96,7 @@ func TestGuardRefusesAnOversizedFrameAndGoesOn(t *testing.T) {
 	if string(sdk) != `{"jsonrpc":"2.0","id":2,"method":"ping"}`+"\n" {
 		t.Errorf("passed to the SDK: %.200q", sdk)
 	}
-	msg := checkErrorFrame(t, strings.TrimSpace(out.String()), "oversized", -32600, nil)
+	msg := checkErrorFrame(t, strings.TrimSpace(out.String()), "oversized", -32600, 1.0)
 	if !strings.Contains(msg, "33554432 bytes") || !strings.Contains(msg, "stdin_file") {
 		t.Errorf("message %q should name the limit and stdin_file", msg)
 	}
@@ -170,3 +172,21 @@ func checkErrorFrame(t *testing.T, line, frame string, code float64, id any) str
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// TestSniffID reads the id of a frame cut short only when it comes before
+// the cut and is a string or a number.
+func TestSniffID(t *testing.T) {
+	for prefix, want := range map[string]any{
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"x":"aaa`: json.Number("7"),
+		`{"id":"a-b","params":`:                          "a-b",
+		`{"params":{"id":3},"id":4`:                      nil,
+		`{"params":{"id":3},"id":4,`:                     json.Number("4"),
+		`{"id":{"x":1},"method":"a"`:                     nil,
+		`{"method":"tools/call","params":{"stdin":"xxxx`: nil,
+		`[{"id":1}`: nil,
+	} {
+		if got := sniffID([]byte(prefix)); got != want {
+			t.Errorf("sniffID(%s) = %v; want %v", prefix, got, want)
+		}
+	}
+}
