@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,15 +129,17 @@ func TestFollowFindsJobsCreatedLater(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan struct{})
-	var newID atomic.Value // string: set by the test, read by the callback
-	newID.Store("")
+	var mu sync.Mutex // guards newID
+	var newID string
 	errc := make(chan error, 1)
 	var got []string
 	go func() {
 		errc <- m.Follow(ctx, agentexec.FollowOptions{All: true, Tags: []string{"fl.*"}, Started: func() { close(started) }},
 			func(e *agentexec.FollowEvent) error {
-				<-started
-				if id := newID.Load().(string); e.JobID == id && id != "" {
+				mu.Lock()
+				id := newID
+				mu.Unlock()
+				if e.JobID == id && id != "" {
 					got = append(got, renderEvent(e))
 					if e.State == agentexec.StateExited {
 						cancel()
@@ -147,7 +149,12 @@ func TestFollowFindsJobsCreatedLater(t *testing.T) {
 			})
 	}()
 	<-started
-	newID.Store(followJob(t, m, launchNoWait(), []string{"fl.y"}, "sh", "-c", "echo hello"))
+	// Follow may discover the job before followJob returns its id: the
+	// lock holds the callback until the id is known, so none of the new
+	// job's events is skipped.
+	mu.Lock()
+	newID = followJob(t, m, launchNoWait(), []string{"fl.y"}, "sh", "-c", "echo hello")
+	mu.Unlock()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, context.Canceled) {
