@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -50,9 +51,16 @@ func (m *Manager) launchLocal(ctx context.Context, j jobRef, logPath string) (ti
 			return time.Time{}, fail(nil, "launch_failed: start supervisor: "+err.Error())
 		}
 	}
-	req, _ := json.Marshal(store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath,
-		NotifyTimeoutMS: min(m.opts.NotifyTimeout, duration.Never).Milliseconds()})
+	lr := store.LaunchRequest{Proto: store.LaunchProto, JobID: j.id, LogPath: logPath,
+		NotifyTimeoutMS: min(m.opts.NotifyTimeout, duration.Never).Milliseconds()}
 	cmd := exec.Command(exe, SuperviseArg, "--root", m.root, "--job-id", j.id)
+	if j.lock != nil && runtime.GOOS != "windows" {
+		// The supervisor inherits the locked descriptor: the lock stays
+		// held until it has recorded the outcome, even if we die first.
+		cmd.ExtraFiles = []*os.File{j.lock.File()}
+		lr.LockFD = 3
+	}
+	req, _ := json.Marshal(lr)
 	cmd.Env = m.opts.Env
 	cmd.Dir = m.opts.Cwd
 	cmd.SysProcAttr = proc.DetachedAttr()
@@ -173,6 +181,24 @@ func killSupervisor(cmd *exec.Cmd) {
 	proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
+}
+
+var (
+	leaseOnce sync.Once
+	leaseSelf store.Process
+)
+
+// launcherLease is the launch lease this process writes into a created
+// state it is about to launch (State.Launching): who is launching.
+func launcherLease() *store.Process {
+	leaseOnce.Do(func() {
+		pid := os.Getpid()
+		start, _ := proc.StartTime(pid)
+		_, pgid, _ := proc.ProcState(pid)
+		leaseSelf = store.Process{PID: pid, PGID: pgid, StartTime: start}
+	})
+	p := leaseSelf
+	return &p
 }
 
 // reap collects a supervisor when it exits, so long-lived launchers (serve,

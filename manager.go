@@ -188,6 +188,9 @@ func ResolveRootSource(flag string, getenv func(string) string, home, cwd string
 type jobRef struct {
 	id  string
 	dir string
+	// lock, set by a launching operation that holds the job lock, is
+	// handed to the supervisor it starts (see launchLocal).
+	lock *store.Lock
 }
 
 func (j jobRef) stdoutPath() string { return filepath.Join(j.dir, store.StdoutLog) }

@@ -213,11 +213,12 @@ func (m *Manager) Run(ctx context.Context, req RunRequest) (*LaunchResult, error
 		res.Reused, res.CommandDiffers = boolPtr(true), boolPtr(reuse.differs)
 		return res, nil
 	}
-	j, meta, lock, err := m.createJob(ctx, &req.Spec)
+	j, meta, lock, err := m.createJob(ctx, &req.Spec, true)
 	if err != nil {
 		unlockName()
 		return nil, err
 	}
+	j.lock = lock
 	// The name lock is held until the launch is acknowledged, so a
 	// concurrent --ensure finds the job running (or failed), never
 	// half-launched.
@@ -291,6 +292,7 @@ func (m *Manager) Start(ctx context.Context, id string, o ObserveOptions) (*Laun
 		st = m.reconcile(ctx, j, st, false)
 		return nil, newError(CodeInvalidState, "invalid job state: job %s is in '%s' state; only 'created' jobs can be started", j.id, st.Job.Status)
 	}
+	j.lock = lock
 	t0, err := m.launch(ctx, j, meta, "")
 	lock.Unlock()
 	if err != nil {

@@ -3,6 +3,7 @@ package agentexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,6 +26,9 @@ func supervisorGone(st *store.State) bool {
 // runs. It persists that when the lock can be taken within 1 s. held says
 // the caller already holds the job lock.
 func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held bool) *store.State {
+	if st.Job.Status == "created" && st.Launching != nil {
+		return m.reconcileAbandoned(j, st, held)
+	}
 	lost, why := backendOf(st.Backend).lost(ctx, st)
 	if !lost {
 		return st
@@ -63,6 +67,43 @@ func (m *Manager) reconcile(ctx context.Context, j jobRef, st *store.State, held
 	}
 	os.Remove(filepath.Join(j.dir, store.ReserveFile)) // its supervisor is gone
 	return failed
+}
+
+// reconcileAbandoned settles a created state that carries a launch lease.
+// A launch holds the job lock from writing the lease until its supervisor
+// has recorded the outcome (the launcher hands its locked descriptor to the
+// supervisor), so if the lock is free — or held by the caller — the launch
+// died before the handshake: nobody will ever move the job on, and it is
+// reconciled to failed (S2) instead of staying created for good. A lock
+// that is busy means the launch is in flight: the state is reported as is.
+func (m *Manager) reconcileAbandoned(j jobRef, st *store.State, held bool) *store.State {
+	if !held {
+		lock, err := store.TryLock(j.dir)
+		if err != nil {
+			return st
+		}
+		defer lock.Unlock()
+	}
+	again, err := store.ReadState(j.dir)
+	if err != nil {
+		return st
+	}
+	if again.Job.Status != "created" || again.Launching == nil {
+		return again
+	}
+	now := store.Timestamp(m.now())
+	msg := fmt.Sprintf("launch_failed: the launcher (pid %d) exited before the launch completed", again.Launching.PID)
+	failed := *again
+	failed.Job.Status, failed.Job.StartedAt = "failed", again.UpdatedAt
+	failed.Result.Error = &msg
+	failed.FinishedAt, failed.UpdatedAt = now, now
+	failed.Launching = nil
+	if err := store.WriteState(j.dir, &failed); err != nil {
+		m.log.Warn("persist abandoned launch", "job", j.id, "err", err)
+	} else {
+		m.log.Debug("reconcile: abandoned launch persisted failed", "job", j.id, "launcher_pid", again.Launching.PID)
+	}
+	return &failed
 }
 
 func (m *Manager) lostState(st *store.State, msg string) *store.State {

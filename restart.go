@@ -4,9 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -63,9 +60,10 @@ func (m *Manager) Restart(ctx context.Context, id string, o RestartOptions) (*La
 	if err := m.stopForRestart(ctx, j, st, sig); err != nil {
 		return nil, err
 	}
-	if err := m.resetForRestart(j); err != nil {
+	if err := m.resetForRestart(j, meta); err != nil {
 		return nil, err
 	}
+	j.lock = lock
 	t0, err := m.launch(ctx, j, meta, "")
 	lock.Unlock()
 	if err != nil {
@@ -252,16 +250,22 @@ func (m *Manager) waitTerminalHeld(ctx context.Context, j jobRef, deadline time.
 
 // resetForRestart is step 3 of SPEC §4.4: clear the logs, remove the
 // notification records and write S6 (created). meta.json is untouched.
-func (m *Manager) resetForRestart(j jobRef) error {
-	if err := store.TruncateLogs(j.dir); err != nil {
-		return internalError(err)
-	}
-	for _, name := range []string{store.CompletionEvent, store.NotificationLog, store.TreeFile} {
-		if err := os.Remove(filepath.Join(j.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+//
+// A local job keeps the previous run's logs and records until its new
+// supervisor, holding the handed-over lock, clears them right before it
+// spawns the child (store.ResetRun): a restart that dies before that leaves
+// them intact, and its S6 carries the launch lease, so the job is then
+// reconciled to failed instead of staying created.
+func (m *Manager) resetForRestart(j jobRef, meta *store.Meta) error {
+	created := store.CreatedState(j.id, m.now())
+	if meta.Backend.IsSlurm() {
+		if err := store.ResetRun(j.dir); err != nil {
 			return internalError(err)
 		}
+	} else {
+		created.Launching = launcherLease()
 	}
-	if err := store.WriteState(j.dir, store.CreatedState(j.id, m.now())); err != nil {
+	if err := store.WriteState(j.dir, created); err != nil {
 		return internalError(err)
 	}
 	return nil

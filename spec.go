@@ -263,7 +263,9 @@ func definitionTooLarge(se *store.MetaSizeError) *Error {
 // createJob validates spec and creates the job directory, returning it with
 // its lock held. A named job is entered in the name index before it
 // appears; the caller holds the name lock (claimName).
-func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.Meta, *store.Lock, error) {
+// launching says the job is created to be launched at once (run): its
+// created state then carries the launch lease (State.Launching).
+func (m *Manager) createJob(ctx context.Context, spec *JobSpec, launching bool) (jobRef, *store.Meta, *store.Lock, error) {
 	if err := refuseInSupervisor(); err != nil {
 		return jobRef{}, nil, nil, err
 	}
@@ -272,6 +274,9 @@ func (m *Manager) createJob(ctx context.Context, spec *JobSpec) (jobRef, *store.
 		return jobRef{}, nil, nil, err
 	}
 	nj := store.NewJob{Meta: meta, Now: m.opts.Now}
+	if launching && !meta.Backend.IsSlurm() {
+		nj.Launching = launcherLease()
+	}
 	if name := meta.Name; name != "" {
 		nj.BeforeCommit = func(id string) error {
 			if err := store.AddNameID(m.root, name, id); err != nil {
@@ -319,7 +324,7 @@ func (m *Manager) create(ctx context.Context, spec JobSpec, ensure bool) (*Creat
 		return &CreateResult{JobID: reuse.j.id, State: State(reuse.state.Job.Status), StdoutLogPath: reuse.j.stdoutPath(),
 			StderrLogPath: reuse.j.stderrPath(), Reused: boolPtr(true), CommandDiffers: boolPtr(reuse.differs)}, nil
 	}
-	j, _, lock, err := m.createJob(ctx, &spec)
+	j, _, lock, err := m.createJob(ctx, &spec, false)
 	unlockName()
 	if err != nil {
 		return nil, err

@@ -14,6 +14,9 @@ type NewJob struct {
 	Meta  *Meta  // Job.ID is filled in by Create
 	Stdin []byte // nil: no stdin.bin
 	Now   func() time.Time
+	// Launching, when set, is the launch lease written into the created
+	// state (State.Launching): the job is being created to be launched.
+	Launching *Process
 	// BeforeCommit, when set, runs with the new id after the directory is
 	// complete and before it appears under its id (the name index records
 	// the id first, so a crash never leaves a named job unindexed). An
@@ -118,7 +121,9 @@ func buildJob(dir, id string, now time.Time, nj NewJob) (*Lock, error) {
 	if err := writeNew(filepath.Join(dir, MetaFile), mb); err != nil {
 		return fail(err)
 	}
-	sb, err := CreatedState(id, now).Encode()
+	created := CreatedState(id, now)
+	created.Launching = nj.Launching
+	sb, err := created.Encode()
 	if err != nil {
 		return fail(err)
 	}
@@ -163,4 +168,20 @@ func TruncateLogs(dir string) error {
 func rootExists(root string) bool {
 	fi, err := os.Stat(root)
 	return err == nil && fi.IsDir()
+}
+
+// ResetRun clears what a previous run left in a job directory before the
+// next run starts (SPEC §4.4 step 3): the logs are truncated, the completion
+// and output-match records and the process-tree file removed. Missing
+// files are fine.
+func ResetRun(dir string) error {
+	if err := TruncateLogs(dir); err != nil {
+		return err
+	}
+	for _, name := range []string{CompletionEvent, NotificationLog, TreeFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

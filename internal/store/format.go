@@ -248,6 +248,12 @@ type State struct {
 	// tree were alive when the supervisor wrote the terminal state; absent
 	// when none: nothing can be left of the tree then (§11.4).
 	DescendantsLeft int `json:"descendants_left,omitempty"`
+	// Launching (added in v1.1) is the launch lease of a created state
+	// written as the first step of a launch (run, restart): the launcher
+	// that wrote it. The launch holds the job lock until its supervisor has
+	// recorded the outcome, so a created state with a lease and a free lock
+	// belongs to a launch that died: readers reconcile it to failed.
+	Launching *Process `json:"launching,omitempty"`
 }
 
 // Backend kinds.

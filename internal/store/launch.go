@@ -9,6 +9,10 @@ type LaunchRequest struct {
 	// NotifyTimeoutMS is the command-sink timeout from the launcher's
 	// configuration ([notify] timeout_ms, honouring --config); 0 = default.
 	NotifyTimeoutMS int64 `json:"notify_timeout_ms,omitempty"`
+	// LockFD is the inherited descriptor of the job lock, held by the
+	// launcher: the supervisor keeps it until it has written S1 or S2, so
+	// a launch in flight is never mistaken for an abandoned one. 0 = none.
+	LockFD int `json:"lock_fd,omitempty"`
 }
 
 // LaunchProto is the version of LaunchRequest/LaunchAck.

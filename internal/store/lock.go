@@ -95,6 +95,16 @@ func LockWait(ctx context.Context, dir string, max time.Duration) (*Lock, error)
 	}
 }
 
+// File is the locked descriptor. A launcher hands it to the supervisor it
+// starts (inherited, so both hold the same flock) so that the lock stays
+// held until the supervisor has recorded the launch outcome, even if the
+// launcher dies first.
+func (l *Lock) File() *os.File { return l.f }
+
+// AdoptLock wraps a descriptor on which the job lock is already held (one
+// inherited from a launcher, see File).
+func AdoptLock(f *os.File) *Lock { return &Lock{f: f} }
+
 // Unlock releases the lock. Safe on a nil lock.
 func (l *Lock) Unlock() {
 	if l == nil || l.f == nil {

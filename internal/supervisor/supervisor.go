@@ -57,6 +57,13 @@ func Main(args []string, stdin io.Reader, stdout *os.File) int {
 	// supervisor as it would by default, but first takes its command sinks
 	// down with it: they are in their own groups and would outlive it.
 	s := &supervisor{dir: dir, id: id, req: req, ackOut: stdout}
+	if req.LockFD > 0 {
+		// The launcher's locked descriptor (a local launch): hold the job
+		// lock with it until the outcome is recorded, so the launch is
+		// never taken for abandoned while we are at it. Not for the job.
+		closeOnExec(req.LockFD)
+		s.claim = store.AdoptLock(os.NewFile(uintptr(req.LockFD), store.LockFile))
+	}
 	if backend == store.BackendSlurm {
 		// A batch job of a cluster: claim the submission, and tell our own
 		// kill from a cancellation behind our back (cluster.go).
@@ -152,9 +159,6 @@ func reason(err error) string {
 func (s *supervisor) run() int {
 	failpoint("before-start")
 	fullLog, err := s.start()
-	if s.claim != nil {
-		s.claim.Unlock()
-	}
 	if err != nil {
 		msg := err.Error()
 		var le *launchError
@@ -162,9 +166,11 @@ func (s *supervisor) run() int {
 			msg = "launch_failed: " + msg
 		}
 		s.writeLaunchFailure(msg)
+		s.claim.Unlock() // after S2: the outcome is recorded
 		s.ack(store.LaunchAck{OK: false, Error: msg})
 		return 0
 	}
+	s.claim.Unlock() // after S1
 	failpoint("before-ack")
 	s.ack(store.LaunchAck{OK: true})
 	s.detachStdio()
@@ -181,7 +187,9 @@ func (s *supervisor) start() (*os.File, error) {
 	}
 	s.meta = meta
 	s.makeReserve()
-	if err := store.TruncateLogs(s.dir); err != nil {
+	// The previous run's logs and records (restart) go only now, when
+	// this run is about to start.
+	if err := store.ResetRun(s.dir); err != nil {
 		return nil, err
 	}
 	fullLog, err := s.openFullLog()

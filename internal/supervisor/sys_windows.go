@@ -16,3 +16,5 @@ func getpgrp() int { return os.Getpid() }
 // sigChild keeps the tree keeper building; process trees are not supported
 // on Windows, so it is never waited for.
 const sigChild = syscall.Signal(0x11)
+
+func closeOnExec(fd int) {}
