@@ -64,7 +64,10 @@ type SendOptions struct {
 	// the send's cursor (SPEC §11.2); the result then has Matched, Match
 	// and a Snapshot of the output since the cursor.
 	WaitForOutput *OutputCondition
-	MaxBytes      int64 // for the Snapshot; clamped to MaxExcerptBytes
+	// WaitForPort (1-65535; 0 = none) instead waits for a process of the
+	// job's tree to listen on this TCP port.
+	WaitForPort int
+	MaxBytes    int64 // for the Snapshot; clamped to MaxExcerptBytes
 	Render        Render
 }
 
@@ -116,10 +119,8 @@ func (m *Manager) Send(ctx context.Context, id string, o SendOptions) (*SendResu
 	if _, err := ParseRender(string(o.Render)); err != nil {
 		return nil, err
 	}
-	if o.WaitForOutput != nil {
-		if _, err := validateOutput(o.WaitForOutput); err != nil {
-			return nil, err
-		}
+	if err := validateReadiness(o.WaitForOutput, o.WaitForPort); err != nil {
+		return nil, err
 	}
 	until := o.Until
 	if until <= 0 {
@@ -169,7 +170,7 @@ func (m *Manager) Send(ctx context.Context, id string, o SendOptions) (*SendResu
 	}
 	cursor := logread.Cursor{Out: resp.StdoutSize, Err: resp.StderrSize}
 	res := &SendResult{JobID: j.id, BytesWritten: resp.BytesWritten, Cursor: cursor.String()}
-	if o.WaitForOutput == nil {
+	if o.WaitForOutput == nil && o.WaitForPort == 0 {
 		if st, err := m.readReconciled(ctx, j, false); err == nil {
 			res.State = outcomeOf(st).state
 		} else {
@@ -178,7 +179,7 @@ func (m *Manager) Send(ctx context.Context, id string, o SendOptions) (*SendResu
 		return res, nil
 	}
 	w, err := m.Wait(ctx, j.id, WaitOptions{
-		Until: max(until-time.Since(started), 0), ForOutput: o.WaitForOutput, Cursor: res.Cursor,
+		Until: max(until-time.Since(started), 0), ForOutput: o.WaitForOutput, ForPort: o.WaitForPort, Cursor: res.Cursor,
 		MaxBytes: 1, TailLines: 1,
 	})
 	if err != nil {

@@ -118,7 +118,7 @@ func newSendCmd(a *app) *cobra.Command {
 				in = append(in, agentexec.SendPart{Text: args[1]})
 			}
 			return m.Send(cmd.Context(), args[0], agentexec.SendOptions{
-				Parts: in, EOF: eof, Until: until, WaitForOutput: ready.condition(cmd),
+				Parts: in, EOF: eof, Until: until, WaitForOutput: ready.condition(cmd), WaitForPort: ready.portCondition(cmd),
 				MaxBytes: maxBytes, Render: agentexec.Render(render),
 			})
 		})

@@ -127,6 +127,8 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	var idleTimeoutMS uint64
 	d.get("descendants", `"leave", "kill" or "wait"`, &descendants)
 	d.get("idle_timeout_ms", uintWant, &idleTimeoutMS)
+	var interactive bool
+	d.get("interactive", "a boolean", &interactive) // SPEC §11.5
 	// Readiness by output (SPEC §11.2).
 	var forOutput agentexec.OutputCondition
 	hasForOutput := d.get("wait_for_output", "a string", &forOutput.Pattern)
@@ -160,6 +162,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	spec.KillAfter, _ = millis(killAfterMS)
 	spec.Descendants = descendants
 	spec.IdleTimeout, _ = millis(idleTimeoutMS)
+	spec.Interactive = interactive
 	// env is applied in key order so that the stored env_vars are stable.
 	keys := make([]string, 0, len(env))
 	for k := range env {

@@ -204,6 +204,8 @@ var routes = map[string]route{
 	// GET /wait_many?job_id=…&tag=…&name=…&any=true (added, SPEC §11.6).
 	"wait_many": {http.MethodGet, false, (*Server).waitMany},
 	"kill":      {http.MethodPost, true, (*Server).kill},
+	// POST /send/{id} (added, SPEC §11.5).
+	"send": {http.MethodPost, true, (*Server).send},
 	// Server-sent events (added, SPEC §11.3).
 	"events": {http.MethodGet, false, (*Server).events},
 	"logs":   {http.MethodGet, true, (*Server).logs},
@@ -316,7 +318,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// try to drain the rest of a body that is not coming).
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(cmp.Or(s.opts.BodyReadTimeout, BodyReadTimeout)))
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		limit := int64(MaxBodyBytes)
+		if strings.HasPrefix(escaped, "/send/") {
+			limit = sendMaxBody // 1 MiB of input, escaped as JSON
+		}
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err == nil {
 			rc.SetReadDeadline(time.Time{})
 		} else {

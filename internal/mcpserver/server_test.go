@@ -221,7 +221,8 @@ func TestToolsList(t *testing.T) {
 			"render": {"string", "terminal"}, "agent_env": {"boolean", true},
 			"wait_for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"},
 			"name": {"string", nil}, "ensure": {"boolean", false}, "backend": {"string", nil},
-			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}, "wait_for_port": {"integer", nil}}},
+			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}, "wait_for_port": {"integer", nil},
+			"interactive": {"boolean", false}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}, "cursor": {"string", nil}}},
@@ -230,6 +231,10 @@ func TestToolsList(t *testing.T) {
 			"for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"}, "cursor": {"string", nil},
 			"for_port": {"integer", nil}}},
 		"kill": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "signal": {"string", "TERM"}}},
+		"send": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "text": {"string", nil},
+			"newline": {"boolean", false}, "keys": {"array", nil}, "eof": {"boolean", false}, "until_ms": {"integer", 5000.0},
+			"wait_for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"},
+			"max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}}},
 		"wait_many": {nil, map[string]prop{"job_ids": {"array", nil}, "tags": {"array", nil}, "name": {"string", nil},
 			"any": {"boolean", false}, "until_ms": {"integer", 30000.0}, "tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0},
 			"render": {"string", "terminal"}}},
@@ -300,7 +305,7 @@ func TestToolsList(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"kill", "list", "run", "status", "tail", "wait", "wait_many"}) {
+	if !slices.Equal(names, []string{"kill", "list", "run", "send", "status", "tail", "wait", "wait_many"}) {
 		t.Errorf("tools = %v", names)
 	}
 	// Spot checks of the constraints that are not types.

@@ -53,7 +53,8 @@ const (
 "match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How wait_for_output is matched: contains (a substring) or regex (RE2, e.g. \"listening on .*:\\\\d+\")."},
 "stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
 "wait_for_port":{"type":"integer","minimum":1,"maximum":65535,"description":"Readiness: instead of waiting for the job to finish, return as soon as a process of the job (the command or anything it started, even in the background) listens on this TCP port, e.g. 8000 for a dev server; the result has matched and match {port, address, pid}. Waits up to until_ms. Cannot be combined with wait_for_output."},
-"idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."}}}`
+"idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."},
+"interactive":{"type":"boolean","default":false,"description":"Keep the job's standard input open so that the send tool can write to it later (a REPL, a database shell, a program asking questions), until send with eof, the job's end or kill. Use until_ms 0 or a wait_for_output for the first prompt. Cannot be combined with stdin or stdin_file."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
@@ -99,6 +100,26 @@ const (
 "all":{"type":"boolean","default":false,"description":"List jobs of every directory instead of one."}}}`
 )
 
+// sendSchema is the send tool's input (SPEC §11.5); the key names come
+// from the Manager.
+var sendSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id (or unique prefix, or @NAME) of a running job started with interactive: true."},
+"text":{"type":"string","description":"Text written to the job's standard input, e.g. \"print(6*7)\". Written first."},
+"newline":{"type":"boolean","default":false,"description":"Then write a newline (\\n), as pressing Enter at a line-reading program."},
+"keys":{"type":"array","items":{"type":"string","enum":` + jsonStrings(agentexec.KeyNames()) + `},"description":"Then write these keys as a terminal sends them, e.g. [\"C-c\"] or [\"Up\",\"Enter\"]."},
+"eof":{"type":"boolean","default":false,"description":"Last, close the job's standard input (end of file): a program reading to the end finishes; later sends are refused."},
+"until_ms":{"type":"integer","minimum":0,"default":5000,"description":"How long the job may take to read the input (bytes_written then says how much it took), and with wait_for_output how long to wait for the answer. Capped by the server (55000 by default)."},
+"wait_for_output":{"type":"string","description":"After writing, wait for an output line after the send's cursor that contains this text (or matches it, with match_type regex), e.g. a REPL's answer or next prompt; the result has matched, match and a snapshot of everything the job wrote since the send."},
+"match_type":{"type":"string","enum":["contains","regex"],"default":"contains","description":"How wait_for_output is matched: contains (a substring) or regex (RE2)."},
+"stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
+"max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes of each stream in the snapshot of wait_for_output (at most 1048576)."},
+` + renderProperty + `}}`
+
+func jsonStrings(v []string) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // Tool descriptions: what an agent reads to choose and call a tool.
 const (
 	runDescription = `Start a command as a detached background job and observe it for up to until_ms milliseconds (default 10000). ` +
@@ -115,6 +136,10 @@ const (
 	waitManyDescription = `Wait for several jobs at once (job_ids, tags and/or name): until all have finished, or with any: true until one has, or until_ms passes. ` +
 		`Returns type wait_many: jobs (one wait result per job, in order), all_terminal and any_terminal.`
 	killDescription = `Send a signal (default TERM) to a running job's process group, then observe for up to 3000 milliseconds and report the resulting state. Killing an already finished job does nothing and is not an error.`
+	sendDescription = `Write to the standard input of a running job started with run interactive: true — a REPL, a shell, a program waiting for an answer — through its supervisor, so the job keeps its input across calls and server restarts. ` +
+		`Writes text, then a newline, then keys, then closes stdin with eof. The result has bytes_written and cursor (where the job's answer starts: pass it to tail as cursor). ` +
+		`With wait_for_output it is one request/response turn: it returns at the first matching output line with matched, match and a snapshot of what the job wrote since the send. ` +
+		`A job not started interactive, finished, or with stdin closed gives error code invalid_state; more than 1 MiB of input invalid_argument.`
 	listDescription = `List jobs, newest first, with state, exit_code, timestamps, tags and command. By default only jobs started in the server's working directory; set all to true for every job, or cwd for another directory. Filter with state and tags.`
 )
 
@@ -137,6 +162,9 @@ func (s *server) addTools(srv *mcp.Server) {
 	addTool(s, srv, &mcp.Tool{Name: "kill", Title: "Signal a job", Description: killDescription,
 		InputSchema: json.RawMessage(killSchema),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), IdempotentHint: true, OpenWorldHint: boolp(false)}}, s.kill)
+	addTool(s, srv, &mcp.Tool{Name: "send", Title: "Write to a job's stdin", Description: sendDescription,
+		InputSchema: json.RawMessage(sendSchema),
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), OpenWorldHint: boolp(false)}}, s.send)
 	addTool(s, srv, &mcp.Tool{Name: "list", Title: "List jobs", Description: listDescription,
 		InputSchema: json.RawMessage(listSchema), Annotations: readOnly}, s.list)
 }
@@ -257,6 +285,8 @@ type runInput struct {
 	Stream        string `json:"stream"`
 	// Readiness by port (SPEC §11.2, §11.4).
 	WaitForPort float64 `json:"wait_for_port"`
+	// Interactive keeps stdin open for send (SPEC §11.5).
+	Interactive bool `json:"interactive"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
@@ -264,7 +294,7 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
 		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
 		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name, AgentEnv: in.AgentEnv, Backend: in.Backend,
-		Descendants: in.Descendants, IdleTimeout: millis(in.IdleTimeoutMS),
+		Descendants: in.Descendants, IdleTimeout: millis(in.IdleTimeoutMS), Interactive: in.Interactive,
 	}
 	if given["name"] {
 		if err := agentexec.ValidateName(in.Name); err != nil {
@@ -457,4 +487,43 @@ func (s *server) list(ctx context.Context, given present, in listInput) (string,
 		Cwd: in.Cwd, All: in.All, Tags: in.Tags,
 	})
 	return "list", res, err
+}
+
+type sendInput struct {
+	JobID         string   `json:"job_id"`
+	Text          string   `json:"text"`
+	Newline       bool     `json:"newline"`
+	Keys          []string `json:"keys"`
+	EOF           bool     `json:"eof"`
+	UntilMS       float64  `json:"until_ms"`
+	WaitForOutput string   `json:"wait_for_output"`
+	MatchType     string   `json:"match_type"`
+	Stream        string   `json:"stream"`
+	MaxBytes      float64  `json:"max_bytes"`
+	Render        string   `json:"render"`
+}
+
+func (s *server) send(ctx context.Context, given present, in sendInput) (string, any, error) {
+	o := agentexec.SendOptions{EOF: in.EOF, MaxBytes: maxBytes(in.MaxBytes), Render: agentexec.Render(in.Render),
+		Until: min(millis(in.UntilMS), s.opts.MaxUntil)}
+	if in.Text != "" {
+		o.Parts = append(o.Parts, agentexec.SendPart{Text: in.Text})
+	}
+	if in.Newline {
+		o.Parts = append(o.Parts, agentexec.SendPart{Newline: true})
+	}
+	for _, k := range in.Keys {
+		o.Parts = append(o.Parts, agentexec.SendPart{Key: k})
+	}
+	if len(o.Parts) == 0 && !in.EOF {
+		return "", nil, invalidArgument("send needs text, newline, keys or eof")
+	}
+	if (given["match_type"] || given["stream"]) && !given["wait_for_output"] {
+		return "", nil, invalidArgument("match_type and stream require wait_for_output")
+	}
+	if given["wait_for_output"] {
+		o.WaitForOutput = &agentexec.OutputCondition{Pattern: in.WaitForOutput, MatchType: in.MatchType, Stream: in.Stream}
+	}
+	res, err := s.m.Send(ctx, in.JobID, o)
+	return "send", res, err
 }
