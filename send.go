@@ -68,7 +68,7 @@ type SendOptions struct {
 	// job's tree to listen on this TCP port.
 	WaitForPort int
 	MaxBytes    int64 // for the Snapshot; clamped to MaxExcerptBytes
-	Render        Render
+	Render      Render
 }
 
 // SendResult is the payload of send.
