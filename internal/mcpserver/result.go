@@ -121,11 +121,27 @@ func sdkArgumentError(r *mcp.CallToolResult) (string, bool) {
 	text = schemaPath.ReplaceAllString(text, "$1: ")
 	text = rational.ReplaceAllString(text, "$1")
 	text = zeroFraction.ReplaceAllString(text, "$1")
-	return "invalid arguments: " + strings.Join(strings.Fields(text), " "), true
+	text = strings.Join(strings.Fields(text), " ")
+	// The validator quotes the offending value, which can be megabytes
+	// (a whole stdin given where a number belongs): keep its start only.
+	if m := typeMismatch.FindStringSubmatchIndex(text); m != nil && m[5]-m[4] > maxQuotedValue {
+		text = strings.ToValidUTF8(text[:m[4]+maxQuotedValue], "") + "…" + text[m[5]:]
+	}
+	if len(text) > maxArgumentError {
+		text = strings.ToValidUTF8(text[:maxArgumentError], "") + "…"
+	}
+	return "invalid arguments: " + text, true
 }
+
+// Bounds of the rewritten message: the quoted value and the whole text.
+const (
+	maxQuotedValue   = 64
+	maxArgumentError = 1000
+)
 
 var (
 	schemaPath   = regexp.MustCompile(`validating /properties/([^:]+): `)
 	rational     = regexp.MustCompile(`(-?\d+)/1\b`)
 	zeroFraction = regexp.MustCompile(`(\d+)\.0+\b`)
+	typeMismatch = regexp.MustCompile(`(type: )(.*)( has type "\w+", want )`)
 )

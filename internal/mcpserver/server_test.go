@@ -555,6 +555,15 @@ func TestSchemaViolations(t *testing.T) {
 	if n := e.jobCount(); n != 0 {
 		t.Errorf("invalid calls created %d jobs", n)
 	}
+	// A huge value where another type belongs is not echoed back whole.
+	res, err := e.cs.CallTool(ctx, &mcp.CallToolParams{Name: "run", Arguments: map[string]any{"command": strings.Repeat("é", 1<<19)}})
+	if err != nil || !res.IsError {
+		t.Fatalf("run with a 1 MiB string command: %v %v", res, err)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	if len(b) > 2000 || !strings.Contains(string(b), `has type \"string\", want \"array\"`) || !strings.Contains(string(b), "invalid_argument") {
+		t.Errorf("run with a 1 MiB string command: %d-byte result %.300s", len(b), b)
+	}
 	// Unknown tool: a protocol error.
 	if _, err := e.cs.CallTool(ctx, &mcp.CallToolParams{Name: "restart", Arguments: map[string]any{}}); err == nil {
 		t.Error("unknown tool accepted")
