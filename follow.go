@@ -48,7 +48,7 @@ const followChunk = 64 << 10
 func (m *Manager) FollowLogs(ctx context.Context, id string, o FollowLogsOptions, emit func(LogChunk) error) (*FollowEvent, error) {
 	var from logread.Cursor
 	if o.Cursor != "" {
-		c, err := ParseCursor(o.Cursor)
+		c, err := parseCursor(o.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +209,7 @@ func (m *Manager) Follow(ctx context.Context, o FollowOptions, emit func(*Follow
 		if len(o.IDs) != 1 {
 			return newError(CodeInvalidArgument, "a cursor applies to exactly one job")
 		}
-		c, err := ParseCursor(o.Cursor)
+		c, err := parseCursor(o.Cursor)
 		if err != nil {
 			return err
 		}

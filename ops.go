@@ -85,9 +85,23 @@ func (m *Manager) Tail(ctx context.Context, id string, o TailOptions) (*TailResu
 	}, nil
 }
 
-// ParseCursor checks a cursor text ("<O>.<E>", SPEC §11.1); anything else
-// is invalid_argument.
-func ParseCursor(s string) (logread.Cursor, error) {
+// Cursor is a position in a job's two logs (SPEC §11.1): byte offsets into
+// stdout.log and stderr.log. Its text form is "<stdout>.<stderr>".
+type Cursor struct {
+	Stdout, Stderr int64
+}
+
+// String is the text form "<O>.<E>".
+func (c Cursor) String() string { return logread.Cursor{Out: c.Stdout, Err: c.Stderr}.String() }
+
+// ParseCursor parses a cursor text ("<O>.<E>", two decimal byte offsets);
+// anything else is invalid_argument.
+func ParseCursor(s string) (Cursor, error) {
+	c, err := parseCursor(s)
+	return Cursor{Stdout: c.Out, Stderr: c.Err}, err
+}
+
+func parseCursor(s string) (logread.Cursor, error) {
 	c, err := logread.ParseCursor(s)
 	if err != nil {
 		return c, newError(CodeInvalidArgument, "invalid cursor %q: %v", s, err)
@@ -101,7 +115,7 @@ func ParseCursor(s string) (logread.Cursor, error) {
 // texts. The state is read first, so a terminal state means the chunks
 // reach the logs' ends.
 func (m *Manager) TailFrom(ctx context.Context, id, cursor string, opt TailOptions) (*TailCursorResult, error) {
-	c, err := ParseCursor(cursor)
+	c, err := parseCursor(cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +183,7 @@ func (m *Manager) Wait(ctx context.Context, id string, o WaitOptions) (*WaitResu
 			return nil, err
 		}
 		if o.Cursor != "" {
-			c, err := ParseCursor(o.Cursor)
+			c, err := parseCursor(o.Cursor)
 			if err != nil {
 				return nil, err
 			}
