@@ -31,6 +31,15 @@
 // a terminal would show it, without escape sequences, carriage-return
 // redraws or overlong lines.
 //
+// Every excerpt carries a cursor, the two logs' sizes when it was read:
+// [Manager.TailFrom] returns exactly what was written after a cursor.
+// [WaitOptions.ForOutput] (and [ObserveOptions.ForOutput] at launch) end a
+// wait at the first output line that matches, scanning each log forward
+// once; [Manager.FollowLogs] streams the raw logs as they grow and
+// [Manager.Follow] streams line and state events of one or many jobs,
+// including jobs created later. All of them wake on the logs' growth, not
+// on a timer.
+//
 // # Embedding
 //
 // Because launching re-executes the current program as the supervisor, a
