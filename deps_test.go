@@ -47,7 +47,7 @@ func TestDependencyDirection(t *testing.T) {
 			t.Errorf("%s imports %s: only supervise.go (SuperviseMain) may", f, sup)
 		}
 	}
-	for _, leaf := range []string{mod + "/internal/store", mod + "/internal/proc", mod + "/internal/logread", mod + "/internal/duration", mod + "/internal/userfile", mod + "/internal/render", mod + "/internal/control"} {
+	for _, leaf := range []string{mod + "/internal/store", mod + "/internal/proc", mod + "/internal/logread", mod + "/internal/duration", mod + "/internal/userfile", mod + "/internal/render", mod + "/internal/control", mod + "/internal/screen"} {
 		forbid(leaf, list("{{.Imports}}", leaf), mod+"/internal")
 	}
 }

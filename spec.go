@@ -1,6 +1,7 @@
 package agentexec
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,11 @@ type JobSpec struct {
 	// for Send until EOF, the job's end or a kill (SPEC §11.5). It
 	// excludes HasStdin.
 	Interactive bool
+	// PTY runs the command on a pseudo-terminal as its controlling
+	// terminal (SPEC §11.5); it implies Interactive. PTYCols and PTYRows
+	// are its size, 0 for the default 120x40.
+	PTY              bool
+	PTYCols, PTYRows int
 }
 
 // CanonicalDir makes dir absolute against base, cleans it and resolves
@@ -153,6 +159,13 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 	if err := ValidateDescendants(spec.Descendants); err != nil {
 		return nil, err
 	}
+	if spec.PTY {
+		spec.Interactive = true
+		spec.PTYCols, spec.PTYRows = cmp.Or(spec.PTYCols, DefaultPTYCols), cmp.Or(spec.PTYRows, DefaultPTYRows)
+		if err := ValidatePTYSize(spec.PTYCols, spec.PTYRows); err != nil {
+			return nil, err
+		}
+	}
 	if spec.Interactive && spec.HasStdin {
 		return nil, newError(CodeInvalidArgument, "an interactive job takes its input through send, not stdin")
 	}
@@ -174,6 +187,9 @@ func (m *Manager) buildMeta(spec *JobSpec) (*store.Meta, error) {
 		AgentEnv:        spec.AgentEnv,
 		IdleTimeoutMS:   spec.IdleTimeout.Milliseconds(),
 		Interactive:     spec.Interactive,
+	}
+	if spec.PTY {
+		meta.PTY, meta.PTYCols, meta.PTYRows = true, spec.PTYCols, spec.PTYRows
 	}
 	if spec.NoFullLog || m.opts.NoFullLog {
 		off := false

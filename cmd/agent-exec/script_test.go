@@ -55,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"jsonfield":      cmdJSONField,
 			"stdout2env":     cmdStdout2Env,
 			"waitstate":      cmdWaitState,
+			"waitlog":        cmdWaitLog,
 			"exitcode":       cmdExitCode,
 			"killsupervisor": cmdKillSupervisor,
 			"rewriteboot":    cmdRewriteBoot,
@@ -173,6 +174,24 @@ func cmdWaitState(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	ts.Fatalf("job %s: state %q, want %q after %v", args[0], last, args[1], timeout)
+}
+
+// waitlog ID TEXT: polls the job's stdout.log until it contains TEXT, for
+// at most 15 s; unlike wait --for-output it sees a prompt without a line
+// end.
+func cmdWaitLog(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitlog ID TEXT")
+	}
+	path := filepath.Join(ts.Getenv("AGENT_EXEC_ROOT"), args[0], "stdout.log")
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), args[1]) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.Fatalf("job %s: stdout.log has no %q after 15s", args[0], args[1])
 }
 
 // waitlistening ID: polls status until the job's tree listens on a TCP

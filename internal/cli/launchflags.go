@@ -33,6 +33,8 @@ type defFlags struct {
 	descendants string
 	idleTimeout time.Duration
 	interactive bool
+	pty         bool
+	ptySize     string
 }
 
 func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
@@ -70,6 +72,8 @@ func (d *defFlags) register(fs *pflag.FlagSet, withNoStdin bool) {
 	fs.BoolVar(&d.ensure, "ensure", false, "with --name: return the created or running job of that name instead of starting another")
 	fs.BoolVar(&d.agentEnv, "agent-env", false, "add NO_COLOR=1, TERM=dumb, PAGER=cat, GIT_PAGER=cat, GIT_TERMINAL_PROMPT=0 unless --env or an env file sets them")
 	fs.BoolVar(&d.interactive, "interactive", false, "keep the job's stdin open for send (until send --eof, the job's end or kill)")
+	fs.BoolVar(&d.pty, "pty", false, "run the command on a pseudo-terminal (implies --interactive; screen shows it)")
+	fs.StringVar(&d.ptySize, "pty-size", "120x40", "terminal size of --pty as COLSxROWS")
 	d.backendFlags.register(fs)
 }
 
@@ -87,6 +91,18 @@ func (d *defFlags) check(cmd *cobra.Command) error {
 	}
 	if n > 1 {
 		return usagef("--stdin, --stdin-file and --no-stdin are mutually exclusive")
+	}
+	if fs.Changed("pty-size") && !d.pty {
+		return usagef("--pty-size requires --pty")
+	}
+	if d.pty {
+		if _, _, err := agentexec.ParsePTYSize(d.ptySize); err != nil {
+			return usagef("--pty-size: %v", err)
+		}
+		if n > 0 {
+			return usagef("--pty conflicts with --stdin, --stdin-file and --no-stdin: a terminal job takes its input through send")
+		}
+		d.interactive = true
 	}
 	if n > 0 && d.interactive {
 		return usagef("--interactive conflicts with --stdin, --stdin-file and --no-stdin: an interactive job takes its input through send")
@@ -115,6 +131,10 @@ func (d *defFlags) spec(cmd *cobra.Command, command []string, cfg config.Config)
 		ShellWrapper: cfg.Shell(), StdinMaxBytes: agentexec.StdinLimit(d.stdinMaxBytes), Name: d.name,
 		AgentEnv:    d.agentEnv,
 		Descendants: d.descendants, IdleTimeout: d.idleTimeout, Interactive: d.interactive,
+	}
+	if d.pty {
+		s.PTY = true
+		s.PTYCols, s.PTYRows, _ = agentexec.ParsePTYSize(d.ptySize) // checked in check
 	}
 	if cmd.Flags().Changed("shell-wrapper") {
 		s.ShellWrapper = strings.Fields(d.shellWrapper)

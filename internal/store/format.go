@@ -80,6 +80,11 @@ type Meta struct {
 	// Interactive (added in v1.1, --interactive) gives the job a stdin pipe
 	// the supervisor holds open for send (SPEC §11.5).
 	Interactive bool `json:"interactive,omitempty"`
+	// PTY (added in v1.1, --pty) runs the command on a pseudo-terminal of
+	// PTYCols x PTYRows; it implies Interactive (SPEC §11.5).
+	PTY     bool `json:"pty,omitempty"`
+	PTYCols int  `json:"pty_cols,omitempty"`
+	PTYRows int  `json:"pty_rows,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -91,6 +96,7 @@ var metaKeys = map[string]bool{
 	"kill_after_ms": true, "progress_every_ms": true, "shell_wrapper": true, "stdin_file": true, "name": true,
 	"agent_env": true, "backend": true, "full_log": true,
 	"descendants": true, "idle_timeout_ms": true, "interactive": true,
+	"pty": true, "pty_cols": true, "pty_rows": true,
 }
 
 // DefaultShellWrapper is the built-in wrapper (SPEC §8).

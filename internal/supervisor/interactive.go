@@ -39,6 +39,10 @@ type stdinChannel struct {
 	w      *os.File // nil once closed
 	conns  chan struct{}
 	wg     sync.WaitGroup
+	// term is the pseudo-terminal of a --pty job (nil otherwise): w is a
+	// duplicate of its master, EOF is the terminal's ^D, and close waits
+	// for its output to reach stdout.log.
+	term *ptyTerm
 }
 
 // openStdinChannel makes the job's stdin pipe and the control socket. It
@@ -48,15 +52,24 @@ func openStdinChannel(dir string) (*stdinChannel, *os.File, error) {
 	if err != nil {
 		return nil, nil, launchFailed("stdin pipe: %s", reason(err))
 	}
+	c, err := newStdinChannel(dir, w)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return c, r, nil
+}
+
+// newStdinChannel opens the control socket that feeds w; it closes w when
+// it fails.
+func newStdinChannel(dir string, w *os.File) (*stdinChannel, error) {
 	control.Remove(dir) // a socket left by an earlier run of this job
 	ln, err := control.Listen(dir)
 	if err != nil {
-		r.Close()
 		w.Close()
-		return nil, nil, launchFailed("control socket: %s", reason(err))
+		return nil, launchFailed("control socket: %s", reason(err))
 	}
-	c := &stdinChannel{dir: dir, ln: ln, w: w, writer: make(chan struct{}, 1), conns: make(chan struct{}, maxConns)}
-	return c, r, nil
+	return &stdinChannel{dir: dir, ln: ln, w: w, writer: make(chan struct{}, 1), conns: make(chan struct{}, maxConns)}, nil
 }
 
 // serve accepts control connections until close.
@@ -152,6 +165,12 @@ func (c *stdinChannel) write(req *control.Request) *control.Response {
 		}
 	}
 	if req.EOF {
+		if c.term != nil {
+			// A terminal has no end of file: its ^D at the start of a
+			// line is what a reading program sees as one.
+			w.SetWriteDeadline(deadline)
+			w.Write([]byte{ptyEOF})
+		}
 		c.closeWriter()
 		resp.Closed = true
 	}
@@ -187,4 +206,7 @@ func (c *stdinChannel) close() {
 	control.Remove(c.dir)
 	c.closeWriter()
 	c.wg.Wait()
+	if c.term != nil {
+		c.term.finish()
+	}
 }

@@ -249,12 +249,18 @@ func (s *supervisor) start() (*os.File, error) {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinFile, outF, errF
 	cmd.SysProcAttr = proc.DetachedAttr()
+	s.prepareTerminal(cmd) // --pty (pty_unix.go)
 	s.tree = newTreeKeeper(s.dir)
 	startedAt := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, launchFailed("start %s: %s", argv[0], reason(err))
 	}
 	failpoint("after-spawn")
+	if err := s.startTerminal(); err != nil {
+		proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		return nil, err
+	}
 	s.cmd, s.spawnedAt = cmd, startedAt
 	pid := cmd.Process.Pid
 	s.childGroup.Store(int64(pid))
@@ -308,6 +314,14 @@ func (s *supervisor) openFullLog() (*os.File, error) {
 }
 
 func (s *supervisor) openStdin() (*os.File, error) {
+	if s.meta.PTY {
+		c, slave, err := openPTYChannel(s.dir, s.meta.PTYCols, s.meta.PTYRows)
+		if err != nil {
+			return nil, err
+		}
+		s.stdin = c
+		return slave, nil
+	}
 	if s.meta.Interactive {
 		c, r, err := openStdinChannel(s.dir)
 		if err != nil {

@@ -147,7 +147,7 @@ func TestEveryTypeHasABranch(t *testing.T) {
 		t.Errorf("$comment = %q, GeneratedAt = %q", doc.Comment, schema.GeneratedAt())
 	}
 	want := []string{"error", "run", "create", "start", "restart", "status", "tail", "wait", "wait_many", "kill", "list",
-		"tag_set", "notify.set", "gc", "delete", "schema", "install_skills", "health", "send"}
+		"tag_set", "notify.set", "gc", "delete", "schema", "install_skills", "health", "send", "screen"}
 	var got []string
 	for _, b := range doc.OneOf {
 		name := strings.TrimPrefix(b.Ref, "#/definitions/")
