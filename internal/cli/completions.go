@@ -90,7 +90,7 @@ var idCompletionStates = map[string][]agentexec.State{
 }
 
 // idCommands are the commands whose first positional argument is a job id.
-var idCommands = []string{"start", "restart", "status", "tail", "wait", "kill", "send", "delete", "tag set", "notify set"}
+var idCommands = []string{"start", "restart", "status", "tail", "wait", "kill", "send", "screen", "delete", "tag set", "notify set"}
 
 var descendantsModes = []string{agentexec.DescendantsLeave, agentexec.DescendantsKill, agentexec.DescendantsWait}
 

@@ -50,7 +50,7 @@ func TestAttachCompletions(t *testing.T) {
 	root := newRootCmd(a)
 	attachCompletions(root, a)
 	attachCompletions(root, a)
-	for _, path := range [][]string{{"start"}, {"status"}, {"tail"}, {"wait"}, {"kill"}, {"send"}, {"delete"}, {"rm"}, {"restart"}, {"tag", "set"}, {"notify", "set"}} {
+	for _, path := range [][]string{{"start"}, {"status"}, {"tail"}, {"wait"}, {"kill"}, {"send"}, {"screen"}, {"delete"}, {"rm"}, {"restart"}, {"tag", "set"}, {"notify", "set"}} {
 		c, _, err := root.Find(path)
 		if err != nil || c == root {
 			t.Logf("command %v not present (yet)", path)

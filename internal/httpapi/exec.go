@@ -129,6 +129,8 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	d.get("idle_timeout_ms", uintWant, &idleTimeoutMS)
 	var interactive bool
 	d.get("interactive", "a boolean", &interactive) // SPEC §11.5
+	var pty bool
+	d.get("pty", "a boolean", &pty)
 	// Readiness by output (SPEC §11.2).
 	var forOutput agentexec.OutputCondition
 	hasForOutput := d.get("wait_for_output", "a string", &forOutput.Pattern)
@@ -163,6 +165,7 @@ func parseExec(body []byte) (agentexec.RunRequest, error) {
 	spec.Descendants = descendants
 	spec.IdleTimeout, _ = millis(idleTimeoutMS)
 	spec.Interactive = interactive
+	spec.PTY = pty
 	// env is applied in key order so that the stored env_vars are stable.
 	keys := make([]string, 0, len(env))
 	for k := range env {

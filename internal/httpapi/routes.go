@@ -27,6 +27,15 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, id string, _ []b
 	return writeOK(w, "status", res)
 }
 
+// GET /screen/{id}: the current screen of a --pty job (SPEC §11.5).
+func (s *Server) screen(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
+	res, err := s.m.Screen(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeOK(w, "screen", res)
+}
+
 // GET /tail/{id}?tail_lines=50&max_bytes=65536&render=raw[&cursor=O.E]
 func (s *Server) tail(w http.ResponseWriter, r *http.Request, id string, _ []byte) error {
 	q := r.URL.Query()

@@ -206,6 +206,8 @@ var routes = map[string]route{
 	"kill":      {http.MethodPost, true, (*Server).kill},
 	// POST /send/{id} (added, SPEC §11.5).
 	"send": {http.MethodPost, true, (*Server).send},
+	// GET /screen/{id}: the terminal of a --pty job (added, SPEC §11.5).
+	"screen": {http.MethodGet, true, (*Server).screen},
 	// Server-sent events (added, SPEC §11.3).
 	"events": {http.MethodGet, false, (*Server).events},
 	"logs":   {http.MethodGet, true, (*Server).logs},

@@ -222,8 +222,9 @@ func TestToolsList(t *testing.T) {
 			"wait_for_output": {"string", nil}, "match_type": {"string", "contains"}, "stream": {"string", "either"},
 			"name": {"string", nil}, "ensure": {"boolean", false}, "backend": {"string", nil},
 			"descendants": {"string", "leave"}, "idle_timeout_ms": {"integer", nil}, "wait_for_port": {"integer", nil},
-			"interactive": {"boolean", false}}},
+			"interactive": {"boolean", false}, "pty": {"boolean", false}}},
 		"status": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
+		"screen": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}}},
 		"tail": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil},
 			"tail_lines": {"integer", 40.0}, "max_bytes": {"integer", 16384.0}, "render": {"string", "terminal"}, "cursor": {"string", nil}}},
 		"wait": {[]string{"job_id"}, map[string]prop{"job_id": {"string", nil}, "until_ms": {"integer", 30000.0},
@@ -305,7 +306,7 @@ func TestToolsList(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"kill", "list", "run", "send", "status", "tail", "wait", "wait_many"}) {
+	if !slices.Equal(names, []string{"kill", "list", "run", "screen", "send", "status", "tail", "wait", "wait_many"}) {
 		t.Errorf("tools = %v", names)
 	}
 	// Spot checks of the constraints that are not types.

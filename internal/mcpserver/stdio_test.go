@@ -240,7 +240,7 @@ func TestStdioSession(t *testing.T) {
 		names = append(names, tool.(map[string]any)["name"].(string))
 	}
 	slices.Sort(names)
-	if want := []string{"kill", "list", "run", "send", "status", "tail", "wait", "wait_many"}; !slices.Equal(names, want) {
+	if want := []string{"kill", "list", "run", "screen", "send", "status", "tail", "wait", "wait_many"}; !slices.Equal(names, want) {
 		t.Errorf("tools/list: %v, want %v", names, want)
 	}
 

@@ -54,7 +54,11 @@ const (
 "stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
 "wait_for_port":{"type":"integer","minimum":1,"maximum":65535,"description":"Readiness: instead of waiting for the job to finish, return as soon as a process of the job (the command or anything it started, even in the background) listens on this TCP port, e.g. 8000 for a dev server; the result has matched and match {port, address, pid}. Waits up to until_ms. Cannot be combined with wait_for_output."},
 "idle_timeout_ms":{"type":"integer","minimum":0,"description":"Stop the job (SIGTERM, then SIGKILL after kill_after_ms) when it writes no output for this many milliseconds; it ends with timed_out true and timeout_kind \"idle\". 0 (default) = off."},
-"interactive":{"type":"boolean","default":false,"description":"Keep the job's standard input open so that the send tool can write to it later (a REPL, a database shell, a program asking questions), until send with eof, the job's end or kill. Use until_ms 0 or a wait_for_output for the first prompt. Cannot be combined with stdin or stdin_file."}}}`
+"interactive":{"type":"boolean","default":false,"description":"Keep the job's standard input open so that the send tool can write to it later (a REPL, a database shell, a program asking questions), until send with eof, the job's end or kill. Use until_ms 0 or a wait_for_output for the first prompt. Cannot be combined with stdin or stdin_file."},
+"pty":{"type":"boolean","default":false,"description":"Run the command on a pseudo-terminal (implies interactive), 120 columns by 40 rows, TERM=xterm-256color: for programs that need a terminal (prompts, REPLs with line editing, TUIs). Output is raw terminal bytes in stdout; the screen tool shows the screen; send keys such as C-c interrupt."}}}`
+
+	screenSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+"job_id":{"type":"string","description":"Job id (or unique prefix, or @NAME) of a job started with run pty: true."}}}`
 
 	statusSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id returned by run or list, or a unique prefix of it."}}}`
@@ -127,6 +131,8 @@ const (
 		`The result has job_id, state (running, exited, killed, failed), exit_code when exited, and a snapshot of the last stdout/stderr lines (omitted when until_ms is 0). ` +
 		`Use wait to keep waiting, tail for later output, kill to stop it. A command that cannot start gives error code launch_failed. ` +
 		`To start a server and return once it is ready, set wait_for_output (e.g. "listening on"): the call returns at the first matching line with matched and match.`
+	screenDescription = `The terminal screen of a job started with run pty: true, as a person would see it now: lines (one string per row, right-trimmed), cursor {row, col}, cols, rows and title. ` +
+		`Use it to read a full-screen or prompt-driven program (a TUI, a pager, a password prompt) after a send. A job not started with pty gives error code invalid_state.`
 	statusDescription = `Current state of a job: state (created, running, exited, killed, failed), exit_code when exited, timestamps, and signal, duration_ms, timed_out or error when finished. Does not include output: use tail.`
 	tailDescription   = `Last lines of a job's stdout and stderr (stdout_tail, stderr_tail), without waiting. Works while the job runs and after it ended. truncated is true when older output was left out. ` +
 		`Every result carries a cursor: pass it back as cursor to get only the output written since (stdout, stderr, more, and the next cursor) instead of re-reading the same lines.`
@@ -151,6 +157,8 @@ func (s *server) addTools(srv *mcp.Server) {
 	addTool(s, srv, &mcp.Tool{Name: "run", Title: "Run a command as a background job", Description: runDescription,
 		InputSchema: json.RawMessage(runSchema),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), OpenWorldHint: boolp(true)}}, s.run)
+	addTool(s, srv, &mcp.Tool{Name: "screen", Title: "Job terminal screen", Description: screenDescription,
+		InputSchema: json.RawMessage(screenSchema), Annotations: readOnly}, s.screen)
 	addTool(s, srv, &mcp.Tool{Name: "status", Title: "Job status", Description: statusDescription,
 		InputSchema: json.RawMessage(statusSchema), Annotations: readOnly}, s.status)
 	addTool(s, srv, &mcp.Tool{Name: "tail", Title: "Job output", Description: tailDescription,
@@ -287,6 +295,8 @@ type runInput struct {
 	WaitForPort float64 `json:"wait_for_port"`
 	// Interactive keeps stdin open for send (SPEC §11.5).
 	Interactive bool `json:"interactive"`
+	// PTY runs the command on a terminal (SPEC §11.5).
+	PTY bool `json:"pty"`
 }
 
 func (s *server) run(ctx context.Context, given present, in runInput) (string, any, error) {
@@ -294,7 +304,7 @@ func (s *server) run(ctx context.Context, given present, in runInput) (string, a
 		Command: in.Command, Cwd: in.Cwd, Tags: in.Tags,
 		Timeout: millis(in.TimeoutMS), KillAfter: millis(in.KillAfterMS),
 		StdinMaxBytes: s.opts.StdinMaxBytes, Name: in.Name, AgentEnv: in.AgentEnv, Backend: in.Backend,
-		Descendants: in.Descendants, IdleTimeout: millis(in.IdleTimeoutMS), Interactive: in.Interactive,
+		Descendants: in.Descendants, IdleTimeout: millis(in.IdleTimeoutMS), Interactive: in.Interactive, PTY: in.PTY,
 	}
 	if given["name"] {
 		if err := agentexec.ValidateName(in.Name); err != nil {
@@ -368,6 +378,11 @@ func (s *server) readStdinFile(path string) ([]byte, error) {
 
 type jobInput struct {
 	JobID string `json:"job_id"`
+}
+
+func (s *server) screen(ctx context.Context, _ present, in jobInput) (string, any, error) {
+	res, err := s.m.Screen(ctx, in.JobID)
+	return "screen", res, err
 }
 
 func (s *server) status(ctx context.Context, _ present, in jobInput) (string, any, error) {
