@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 
@@ -50,7 +51,11 @@ func write(w io.Writer, js []byte, asYAML bool) error {
 // ambiguousScalar matches plain scalars that the YAML 1.2 core schema reads
 // as null, bool, int or float; such strings must be quoted. The library
 // already quotes most of them, but not e.g. "1e5".
-var ambiguousScalar = regexp.MustCompile(`^(|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$`)
+// Patterns are compiled on first use, not at package initialisation,
+// which every process of this binary pays, job supervisors included.
+var ambiguousScalar = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$`)
+})
 
 // quotedString is a string rendered double-quoted (JSON quoting is valid
 // YAML double-quoted style).
@@ -74,7 +79,7 @@ func quoteAmbiguous(v any) any {
 		}
 		return x
 	case string:
-		if ambiguousScalar.MatchString(x) {
+		if ambiguousScalar().MatchString(x) {
 			return quotedString(x)
 		}
 	}

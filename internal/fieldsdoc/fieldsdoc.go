@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // node is a JSON Schema (draft-07) node, as far as the schema uses it.
@@ -503,12 +504,14 @@ func literals(vs []any) string {
 
 // specRef matches references to the project's internal specification,
 // which is not part of the repository: the reference stands on its own.
+// Patterns are compiled on first use, not at package initialisation,
+// which every process of this binary pays, job supervisors included.
 var (
-	specParen  = regexp.MustCompile(`\s*\((?:see |per )?SPEC §[0-9.]+[^()]*\)`)
-	specInner  = regexp.MustCompile(`\s*[,;]\s*(?:see |per )?SPEC §[0-9]+(?:\.[0-9]+)*`)
-	specRef    = regexp.MustCompile(`(?:(?:see |per )?SPEC )?§[0-9]+(?:\.[0-9]+)*\.?`)
-	spaces     = regexp.MustCompile(`\s+`)
-	strayPunct = regexp.MustCompile(`\s([.,;:])(\s|$)`)
+	specParen  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*\((?:see |per )?SPEC §[0-9.]+[^()]*\)`) })
+	specInner  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*[,;]\s*(?:see |per )?SPEC §[0-9]+(?:\.[0-9]+)*`) })
+	specRef    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:(?:see |per )?SPEC )?§[0-9]+(?:\.[0-9]+)*\.?`) })
+	spaces     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
+	strayPunct = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s([.,;:])(\s|$)`) })
 )
 
 // Clean drops references to the project's specification (which is not
@@ -518,18 +521,18 @@ func Clean(s string) string { return clean(s) }
 
 // clean drops specification references and normalises whitespace.
 func clean(s string) string {
-	s = specParen.ReplaceAllString(s, "")
-	s = specInner.ReplaceAllString(s, "")
-	s = specRef.ReplaceAllString(s, "")
+	s = specParen().ReplaceAllString(s, "")
+	s = specInner().ReplaceAllString(s, "")
+	s = specRef().ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, "()", "")
 	s = strings.ReplaceAll(s, "( ", "(")
 	s = strings.ReplaceAll(s, " )", ")")
 	s = strings.ReplaceAll(s, "; )", ")")
-	s = spaces.ReplaceAllString(strings.TrimSpace(s), " ")
+	s = spaces().ReplaceAllString(strings.TrimSpace(s), " ")
 	// A removed reference can leave a space before punctuation
 	// ("foo (SPEC §1)." → "foo ."); a leading dot of a name (".agents")
 	// is not punctuation.
-	s = strayPunct.ReplaceAllString(s, "$1$2")
+	s = strayPunct().ReplaceAllString(s, "$1$2")
 	return strings.TrimSpace(s)
 }
 

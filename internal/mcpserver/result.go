@@ -7,6 +7,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -118,13 +119,13 @@ func sdkArgumentError(r *mcp.CallToolResult) (string, bool) {
 		return "", false
 	}
 	text = strings.ReplaceAll(text, "validating root: ", "")
-	text = schemaPath.ReplaceAllString(text, "$1: ")
-	text = rational.ReplaceAllString(text, "$1")
-	text = zeroFraction.ReplaceAllString(text, "$1")
+	text = schemaPath().ReplaceAllString(text, "$1: ")
+	text = rational().ReplaceAllString(text, "$1")
+	text = zeroFraction().ReplaceAllString(text, "$1")
 	text = strings.Join(strings.Fields(text), " ")
 	// The validator quotes the offending value, which can be megabytes
 	// (a whole stdin given where a number belongs): keep its start only.
-	if m := typeMismatch.FindStringSubmatchIndex(text); m != nil && m[5]-m[4] > maxQuotedValue {
+	if m := typeMismatch().FindStringSubmatchIndex(text); m != nil && m[5]-m[4] > maxQuotedValue {
 		text = strings.ToValidUTF8(text[:m[4]+maxQuotedValue], "") + "…" + text[m[5]:]
 	}
 	if len(text) > maxArgumentError {
@@ -139,9 +140,11 @@ const (
 	maxArgumentError = 1000
 )
 
+// Patterns are compiled on first use, not at package initialisation,
+// which every process of this binary pays, job supervisors included.
 var (
-	schemaPath   = regexp.MustCompile(`validating /properties/([^:]+): `)
-	rational     = regexp.MustCompile(`(-?\d+)/1\b`)
-	zeroFraction = regexp.MustCompile(`(\d+)\.0+\b`)
-	typeMismatch = regexp.MustCompile(`(type: )(.*)( has type "\w+", want )`)
+	schemaPath   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`validating /properties/([^:]+): `) })
+	rational     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(-?\d+)/1\b`) })
+	zeroFraction = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+)\.0+\b`) })
+	typeMismatch = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(type: )(.*)( has type "\w+", want )`) })
 )

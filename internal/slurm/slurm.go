@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -45,24 +46,26 @@ type Error struct {
 func (e *Error) Error() string { return e.Op + ": " + e.Message }
 
 // argPattern is one --key=value argument (SPEC §11.7 --slurm-arg).
-var argPattern = regexp.MustCompile(`^--[a-z][a-z0-9-]*=.+$`)
+// Patterns are compiled on first use, not at package initialisation,
+// which every process of this binary pays, job supervisors included.
+var argPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^--[a-z][a-z0-9-]*=.+$`) })
 
 // ValidArg checks that a is a single --key=value sbatch argument.
 func ValidArg(a string) error {
-	if !argPattern.MatchString(a) || strings.ContainsAny(a, "\n\x00") {
+	if !argPattern().MatchString(a) || strings.ContainsAny(a, "\n\x00") {
 		return fmt.Errorf("invalid Slurm argument %q: must be one --key=value argument", a)
 	}
 	return nil
 }
 
 // shortBegin is a relative --begin with a one-letter unit ("now+1h").
-var shortBegin = regexp.MustCompile(`^(--begin=now[+-][0-9]+)([smhdw])$`)
+var shortBegin = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(--begin=now[+-][0-9]+)([smhdw])$`) })
 
 // longTimeUnits spells out the unit of a relative --begin ("now+1h" →
 // "now+1hours"): Slurm (22.05 at least) accepts only seconds, minutes,
 // hours, days and weeks there, while users write the short form.
 func longTimeUnits(a string) string {
-	m := shortBegin.FindStringSubmatch(a)
+	m := shortBegin().FindStringSubmatch(a)
 	if m == nil {
 		return a
 	}

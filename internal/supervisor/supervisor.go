@@ -173,6 +173,9 @@ func (s *supervisor) run() int {
 	s.claim.Unlock() // after S1
 	failpoint("before-ack")
 	s.ack(store.LaunchAck{OK: true})
+	// The disk reserve is for the terminal state; it is made after the
+	// acknowledgement because the launcher waits for that.
+	s.makeReserve()
 	s.detachStdio()
 	s.supervise(fullLog)
 	s.holdTree()
@@ -186,7 +189,6 @@ func (s *supervisor) start() (*os.File, error) {
 		return nil, fmt.Errorf("read meta.json: %v", err)
 	}
 	s.meta = meta
-	s.makeReserve()
 	// The previous run's logs and records (restart) go only now, when
 	// this run is about to start.
 	if err := store.ResetRun(s.dir); err != nil {
