@@ -37,7 +37,7 @@ const (
 "timeout_ms":{"type":"integer","minimum":0,"description":"Runtime limit in milliseconds; when it passes the job's process group gets SIGTERM (and SIGKILL after kill_after_ms). 0 (default) = no limit."},
 "kill_after_ms":{"type":"integer","minimum":0,"description":"Milliseconds between the timeout's SIGTERM and SIGKILL. 0 (default) = SIGKILL right away. Needs timeout_ms."},
 "tags":{"type":"array","items":{"type":"string"},"description":"Labels to find the job later with list, e.g. [\"build\",\"ci.test\"]: dot-separated segments of letters, digits and hyphens."},
-"stdin":{"type":"string","description":"Literal text given to the job as its standard input. Without stdin or stdin_file the job's stdin is empty (/dev/null)."},
+"stdin":{"type":"string","description":"Literal text given to the job as its standard input. Without stdin or stdin_file the job's stdin is empty (/dev/null). One message may be at most 32 MiB: large input belongs in stdin_file."},
 "stdin_file":{"type":"string","description":"Path of a file whose content is copied now and given to the job as its standard input. Cannot be combined with stdin."},
 "until_ms":{"type":"integer","minimum":0,"default":10000,"description":"Wait up to this many milliseconds for the job to finish before returning; the call returns as soon as the job finishes, with its exit status and output snapshot. 0 = return at once without a snapshot. Capped by the server (55000 by default); a job still running afterwards keeps running: use wait."},
 "tail_lines":{"type":"integer","minimum":0,"default":40,"description":"Lines per stream in the output snapshot; 0 = no line limit."},
