@@ -83,6 +83,11 @@ func (m *Manager) AutoGC(ctx context.Context, o AutoGCOptions) {
 	if deleted < o.DeleteLimit && ctx.Err() == nil {
 		capped = m.autoGCCaps(ctx, o, o.DeleteLimit-deleted)
 	}
+	if deleted+capped > 0 {
+		// As after gc: names whose jobs are all gone leave no index
+		// behind, or one-off names (build-1, build-2, …) would pile up.
+		store.PruneNames(m.root, tempMaxAge)
+	}
 	m.log.Debug("auto gc done", "examined", len(names), "deleted_by_age", deleted, "deleted_by_caps", capped,
 		"older_than", o.OlderThan.String(), "max_jobs", o.MaxJobs, "max_bytes", o.MaxBytes)
 }

@@ -580,6 +580,46 @@ func TestAutoGCCaps(t *testing.T) {
 	left(7, 9)
 }
 
+// TestAutoGCPrunesNames: automatic GC drops the name index of names whose
+// jobs it deleted, as gc does, and keeps the index of a name with a job
+// left.
+func TestAutoGCPrunesNames(t *testing.T) {
+	ctx := context.Background()
+	m, _ := gcManager(t)
+	root := m.Root()
+	writeGCJob(t, root, gcJob{id: gcID(1), status: "exited", finished: old2020})
+	writeGCJob(t, root, gcJob{id: gcID(2), status: "created"})
+	for _, n := range []struct{ name, id string }{{"gone", gcID(1)}, {"kept", gcID(2)}} {
+		lock, err := store.LockName(ctx, root, n.name, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = store.AddNameID(root, n.name, n.id)
+		lock.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.AutoGC(ctx, agentexec.AutoGCOptions{OlderThan: 24 * time.Hour, ScanLimit: 200, DeleteLimit: 20})
+	if exists(filepath.Join(root, gcID(1))) {
+		t.Fatal("the old job was not deleted")
+	}
+	ents, err := os.ReadDir(filepath.Join(root, store.NamesDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range ents {
+		files = append(files, e.Name())
+	}
+	if want := []string{"kept.ids", "kept.lock"}; !reflect.DeepEqual(sorted(files), want) {
+		t.Errorf("name index files %v, want %v", files, want)
+	}
+	if ids, err := store.NameIDs(root, "kept"); err != nil || !reflect.DeepEqual(ids, []string{gcID(2)}) {
+		t.Errorf("kept index %v %v", ids, err)
+	}
+}
+
 func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
