@@ -35,6 +35,10 @@ func (h *harness) p1() error {
 		{"agent-exec run --no-wait --no-auto-gc -- true", []string{h.bin, "run", "--no-wait", "--no-auto-gc", "--", "true"}, h.aeEnv(root)},
 		{"nq true", []string{"nq", "true"}, append(slices.Clone(h.env), "NQDIR="+nqdir)},
 		{"setsid -f true", []string{"setsid", "-f", "true"}, h.env},
+		// One start of the binary doing nothing: a launch starts it twice
+		// (launcher and supervisor), so this bounds what the launch's own
+		// work can be blamed for.
+		{"agent-exec --version", []string{h.bin, "--version"}, h.aeEnv(root)},
 	}
 	tsEnv := append(slices.Clone(h.env), "TS_SOCKET="+filepath.Join(tsdir, "socket"), "TMPDIR="+tsdir, "TS_MAXFINISHED=1000")
 	if _, err := exec.LookPath("tsp"); err == nil {
@@ -44,6 +48,13 @@ func (h *harness) p1() error {
 			c.Env = tsEnv
 			c.Run()
 		}()
+	}
+	// The floor of any Go program's start on this machine, for reference:
+	// an empty main built here (skipped without a Go toolchain).
+	if empty, err := buildEmptyGo(h.tmp); err == nil {
+		tools = append(tools, tool{"an empty Go program", []string{empty}, h.env})
+	} else {
+		h.note("P1: no empty-Go-program reference: %v", err)
 	}
 	for _, t := range tools {
 		if _, err := exec.LookPath(t.argv[0]); err != nil {
@@ -71,7 +82,14 @@ func (h *harness) p1() error {
 	nqMed := median(times[1])
 	for k, t := range tools {
 		r := row{ID: "P1", What: "launch: `" + t.name + "`", Median: fmtMS(median(times[k])), P95: fmtMS(pct(times[k], 95)), Verdict: "peer"}
+		if t.argv[0] == h.bin && k > 0 {
+			r.What, r.Verdict = fmt.Sprintf("start of the binary alone: `%s` (%.2f × nq)", t.name, median(times[k])/nqMed), "reference"
+		}
+		if t.name == "an empty Go program" {
+			r.What, r.Verdict = fmt.Sprintf("start of an empty Go program, built with the same toolchain (%.2f × nq)", median(times[k])/nqMed), "reference"
+		}
 		if k == 0 {
+			r.What += fmt.Sprintf(" (%.2f × nq)", median(times[0])/nqMed)
 			r.Target = fmt.Sprintf("≤ 2 × nq = %s", fmtMS(2*nqMed))
 			r.Ratio = ratio(median(times[0]) / (2 * nqMed))
 			r.Verdict = verdict(median(times[0]) <= 2*nqMed)
@@ -336,4 +354,26 @@ func checkJobFiles(dir, id, text string) string {
 		return err.Error()
 	}
 	return ""
+}
+
+// buildEmptyGo builds a static Go program whose main does nothing into dir.
+func buildEmptyGo(dir string) (string, error) {
+	src := filepath.Join(dir, "empty-go")
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		return "", err
+	}
+	files := map[string]string{"go.mod": "module empty\n\ngo 1.21\n", "main.go": "package main\n\nfunc main() {}\n"}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o600); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(src, "empty")
+	c := exec.Command("go", "build", "-o", bin, ".")
+	c.Dir = src
+	c.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
+	if out, err := c.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, trimOut(out))
+	}
+	return bin, nil
 }
