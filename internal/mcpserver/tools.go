@@ -105,8 +105,10 @@ const (
 )
 
 // sendSchema is the send tool's input (SPEC §11.5); the key names come
-// from the Manager.
-var sendSchema = `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
+// from the Manager. A function, not a variable: building it at package
+// initialisation would cost every process of the binary, supervisors too.
+func sendSchema() string {
+	return `{"type":"object","additionalProperties":false,"required":["job_id"],"properties":{
 "job_id":{"type":"string","description":"Job id (or unique prefix, or @NAME) of a running job started with interactive: true."},
 "text":{"type":"string","description":"Text written to the job's standard input, e.g. \"print(6*7)\". Written first."},
 "newline":{"type":"boolean","default":false,"description":"Then write a newline (\\n), as pressing Enter at a line-reading program."},
@@ -118,6 +120,7 @@ var sendSchema = `{"type":"object","additionalProperties":false,"required":["job
 "stream":{"type":"string","enum":["stdout","stderr","either"],"default":"either","description":"Which output wait_for_output searches."},
 "max_bytes":{"type":"integer","minimum":0,"default":16384,"description":"Bytes of each stream in the snapshot of wait_for_output (at most 1048576)."},
 ` + renderProperty + `}}`
+}
 
 func jsonStrings(v []string) string {
 	b, _ := json.Marshal(v)
@@ -171,7 +174,7 @@ func (s *server) addTools(srv *mcp.Server) {
 		InputSchema: json.RawMessage(killSchema),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), IdempotentHint: true, OpenWorldHint: boolp(false)}}, s.kill)
 	addTool(s, srv, &mcp.Tool{Name: "send", Title: "Write to a job's stdin", Description: sendDescription,
-		InputSchema: json.RawMessage(sendSchema),
+		InputSchema: json.RawMessage(sendSchema()),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolp(true), OpenWorldHint: boolp(false)}}, s.send)
 	addTool(s, srv, &mcp.Tool{Name: "list", Title: "List jobs", Description: listDescription,
 		InputSchema: json.RawMessage(listSchema), Annotations: readOnly}, s.list)
