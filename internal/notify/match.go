@@ -25,6 +25,10 @@ type Matcher struct {
 	sub     []byte
 	re      *regexp.Regexp
 	scratch []byte
+	// needle is a byte string every matching line contains (the contains
+	// pattern, or a regex's literal prefix); nil when there is none to
+	// rely on. See MayMatch.
+	needle []byte
 
 	dir              string // the job directory the paths below belong to
 	stdoutP, stderrP string
@@ -51,8 +55,17 @@ func NewMatcher(om *store.OutputMatch) (*Matcher, error) {
 			return nil, err
 		}
 		m.re = re
+		if prefix, _ := re.LiteralPrefix(); prefix != "" {
+			m.needle = []byte(prefix)
+		}
 	} else {
 		m.sub = []byte(om.Pattern)
+		m.needle = m.sub
+	}
+	// Lines are matched decoded, with U+FFFD for invalid bytes: a needle
+	// holding U+FFFD may match a line whose raw bytes do not contain it.
+	if bytes.ContainsRune(m.needle, utf8.RuneError) {
+		m.needle = nil
 	}
 	return m, nil
 }
@@ -92,6 +105,18 @@ func (m *Matcher) Match(stream string, line []byte) bool {
 		return m.re.Match(text)
 	}
 	return bytes.Contains(text, m.sub)
+}
+
+// MayMatch reports whether some line of block, complete lines from stream
+// each ending in '\n', may match; false means none does, so the lines need
+// not be offered to Match one by one. The needle is looked for in the whole
+// block at once (a fast substring search): a line that matches contains it
+// raw, since decoding only replaces invalid bytes with U+FFFD.
+func (m *Matcher) MayMatch(stream string, block []byte) bool {
+	if m.Stream != "either" && m.Stream != stream {
+		return false
+	}
+	return m.needle == nil || bytes.Contains(block, m.needle)
 }
 
 // Event builds the job.output.matched event of a matching line of the job

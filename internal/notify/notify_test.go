@@ -97,6 +97,10 @@ func TestMatcher(t *testing.T) {
 			if got := m.Match(tc.stream, []byte(tc.line)); got != tc.want {
 				t.Fatalf("Match(%q, %q) = %v, want %v", tc.stream, tc.line, got, tc.want)
 			}
+			// The block pre-filter may only rule out blocks with no match.
+			if tc.want && !m.MayMatch(tc.stream, []byte("before\n"+tc.line+"\nafter\n")) {
+				t.Fatalf("MayMatch ruled out a block whose line %q matches", tc.line)
+			}
 		})
 	}
 	if m, err := NewMatcher(&store.OutputMatch{Pattern: ""}); m != nil || err != nil {
@@ -116,6 +120,38 @@ func TestMatcher(t *testing.T) {
 	var none *Matcher
 	if !none.Same(nil) || !none.Same(&store.OutputMatch{}) || none.Same(a) {
 		t.Fatal("Same on nil matcher")
+	}
+}
+
+// TestMatcherMayMatch: a block is ruled out by one substring search when
+// no line can match, and kept whenever the needle is unreliable.
+func TestMatcherMayMatch(t *testing.T) {
+	block := []byte("alpha\nbeta\r\n\xffgamma\n")
+	tests := []struct {
+		name   string
+		om     store.OutputMatch
+		stream string
+		want   bool
+	}{
+		{"contains absent", store.OutputMatch{Pattern: "NEVER", MatchType: "contains", Stream: "either"}, "stdout", false},
+		{"contains present", store.OutputMatch{Pattern: "eta", MatchType: "contains", Stream: "either"}, "stdout", true},
+		{"contains across lines is only a maybe", store.OutputMatch{Pattern: "a\nb", MatchType: "contains", Stream: "either"}, "stdout", true},
+		{"other stream", store.OutputMatch{Pattern: "eta", MatchType: "contains", Stream: "stderr"}, "stdout", false},
+		{"regex literal prefix absent", store.OutputMatch{Pattern: "NEVER$", MatchType: "regex", Stream: "either"}, "stdout", false},
+		{"regex literal prefix present", store.OutputMatch{Pattern: "gam+a", MatchType: "regex", Stream: "either"}, "stderr", true},
+		{"anchored regex literal absent", store.OutputMatch{Pattern: "^N", MatchType: "regex", Stream: "either"}, "stdout", false},
+		{"regex without prefix", store.OutputMatch{Pattern: "[NM]ever", MatchType: "regex", Stream: "either"}, "stdout", true},
+		{"case-folded regex", store.OutputMatch{Pattern: "(?i)never", MatchType: "regex", Stream: "either"}, "stdout", true},
+		{"replacement character", store.OutputMatch{Pattern: "\uFFFDgamma", MatchType: "contains", Stream: "either"}, "stdout", true},
+	}
+	for _, tc := range tests {
+		m, err := NewMatcher(&tc.om)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.MayMatch(tc.stream, block); got != tc.want {
+			t.Errorf("%s: MayMatch = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -1,7 +1,7 @@
 package supervisor
 
 import (
-	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -27,25 +27,40 @@ const (
 // LineHook receives every complete output line (stream "stdout" or
 // "stderr"); the slice is only valid during the call.
 type LineHook interface {
+	// Wants is asked before the lines of block (complete lines, each
+	// ending in '\n') are offered one by one; false means none of them
+	// can concern the hook, and Line is not called for them. It lets a
+	// never-matching pattern cost one substring search per block instead
+	// of a call per line.
+	Wants(stream string, block []byte) bool
 	Line(stream string, line []byte)
 }
 
+// fullChunk is how many bytes of full.log records are gathered before
+// they are written: few large writes, and a bounded buffer.
+const fullChunk = 256 << 10
+
 // logStream follows one log file the child writes directly.
 type logStream struct {
-	name   string // "stdout" | "stderr"
-	label  string // "STDOUT" | "STDERR"
-	tag    string // " [STDOUT] " | " [STDERR] "
-	f      *os.File
-	off    int64
-	split  lines.Splitter
-	record []byte
+	name  string // "stdout" | "stderr"
+	label string // "STDOUT" | "STDERR"
+	f     *os.File
+	off   int64
+	split lines.Splitter
+	// prefix is "<ts> [STDOUT] " for the follower's current timestamp.
+	prefix []byte
+	// emit is fo.emit bound to this stream, made once.
+	emit func(line []byte)
 }
 
 // follower reads the child's log files as they grow and turns them into
 // full.log records and output-match lines.
 type follower struct {
 	streams [2]*logStream
-	full    *bufio.Writer
+	full    *os.File
+	// out holds records not yet written to full.log; written when it
+	// reaches fullChunk and at flush.
+	out []byte
 	// noFull: the job was started with full.log turned off (--no-full-log);
 	// lines still reach the hook, no record is written.
 	noFull bool
@@ -56,7 +71,7 @@ type follower struct {
 }
 
 func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
-	fo := &follower{full: bufio.NewWriterSize(fullLog, 256<<10), buf: make([]byte, 256<<10), hook: hook}
+	fo := &follower{full: fullLog, out: make([]byte, 0, fullChunk+lines.DefaultMax), buf: make([]byte, 256<<10), hook: hook}
 	for i, n := range []string{"stdout", "stderr"} {
 		path := filepath.Join(dir, store.StdoutLog)
 		label := "STDOUT"
@@ -64,7 +79,9 @@ func newFollower(dir string, fullLog *os.File, hook LineHook) *follower {
 			path, label = filepath.Join(dir, store.StderrLog), "STDERR"
 		}
 		f, _ := store.OpenJobFile(path, os.O_RDONLY, 0) // nil on failure: that stream is then not followed
-		fo.streams[i] = &logStream{name: n, label: label, tag: " [" + label + "] ", f: f}
+		st := &logStream{name: n, label: label, f: f}
+		st.emit = func(line []byte) { fo.emit(st, line) }
+		fo.streams[i] = st
 	}
 	return fo
 }
@@ -76,6 +93,9 @@ func (fo *follower) stamp() {
 	now := time.Now()
 	if sec := now.Unix(); sec != fo.tsSec || fo.ts == "" {
 		fo.tsSec, fo.ts = sec, store.Timestamp(now)
+		for _, st := range fo.streams {
+			st.prefix = append(append(st.prefix[:0], fo.ts...), " ["+st.label+"] "...)
+		}
 	}
 }
 
@@ -94,7 +114,7 @@ func (fo *follower) readAvailable(until time.Time) (got, more bool) {
 				got = true
 				fo.stamp()
 				st.off += int64(n)
-				st.split.Write(fo.buf[:n], func(line []byte) { fo.emit(st, line) })
+				fo.consume(st, fo.buf[:n])
 			}
 			if err != nil || n < len(fo.buf) {
 				break // EOF for now (or a read error: try again next pass)
@@ -108,21 +128,95 @@ func (fo *follower) readAvailable(until time.Time) (got, more bool) {
 	return got, more
 }
 
+// consume turns one chunk read from st into records. The splitter handles
+// the edges — the line a previous chunk began, the trailing partial line,
+// lines over the record limit — and the complete lines in between take a
+// fast path (lines), which is where nearly all bytes go.
+func (fo *follower) consume(st *logStream, p []byte) {
+	if st.split.Buffered() > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			st.split.Write(p, st.emit)
+			return
+		}
+		st.split.Write(p[:i+1], st.emit) // completes the pending line: the splitter is empty again
+		p = p[i+1:]
+	}
+	end := bytes.LastIndexByte(p, '\n') + 1
+	fo.lines(st, p[:end])
+	st.split.Write(p[end:], st.emit)
+}
+
+// lines handles block, complete lines each ending in '\n', with the
+// splitter empty: what emit does per line, with the UTF-8 check and the
+// output-match question asked once for the block, and records appended
+// straight to the full.log buffer.
+func (fo *follower) lines(st *logStream, block []byte) {
+	if len(block) == 0 {
+		return
+	}
+	hook := fo.hook != nil && fo.hook.Wants(st.name, block)
+	if fo.noFull && !hook {
+		return // nobody reads these lines: complete lines leave no splitter state
+	}
+	// '\n' never occurs inside a UTF-8 sequence, so a valid block has
+	// only valid lines.
+	valid := !fo.noFull && utf8.Valid(block)
+	for len(block) > 0 {
+		i := bytes.IndexByte(block, '\n')
+		if i > lines.DefaultMax {
+			st.split.Write(block[:i+1], st.emit) // cut into records at the limit
+			block = block[i+1:]
+			continue
+		}
+		line := block[:i]
+		block = block[i+1:]
+		if valid {
+			fo.out = append(fo.out, st.prefix...)
+			fo.out = append(fo.out, line...)
+			fo.out = append(fo.out, '\n')
+			if len(fo.out) >= fullChunk {
+				fo.flush()
+			}
+		} else if !fo.noFull {
+			fo.record(st, line)
+		}
+		if hook {
+			fo.hook.Line(st.name, line)
+		}
+	}
+}
+
+// emit handles one record the splitter cut.
 func (fo *follower) emit(st *logStream, line []byte) {
-	// A failed log write drops data; the job goes on.
-	if fo.noFull {
-		// no record
-	} else if utf8.Valid(line) { // common case: no decoding, no intermediate copy
-		fo.full.WriteString(fo.ts)
-		fo.full.WriteString(st.tag)
-		fo.full.Write(line)
-		fo.full.WriteByte('\n')
-	} else {
-		st.record = lines.AppendRecord(st.record[:0], fo.ts, st.label, line)
-		fo.full.Write(st.record)
+	if !fo.noFull {
+		fo.record(st, line)
 	}
 	if fo.hook != nil {
 		fo.hook.Line(st.name, line)
+	}
+}
+
+// record appends the full.log record of line.
+func (fo *follower) record(st *logStream, line []byte) {
+	if utf8.Valid(line) { // common case: no decoding
+		fo.out = append(fo.out, st.prefix...)
+		fo.out = append(fo.out, line...)
+		fo.out = append(fo.out, '\n')
+	} else {
+		fo.out = lines.AppendRecord(fo.out, fo.ts, st.label, line)
+	}
+	if len(fo.out) >= fullChunk {
+		fo.flush()
+	}
+}
+
+// flush writes the gathered records to full.log. A failed log write drops
+// data; the job goes on.
+func (fo *follower) flush() {
+	if len(fo.out) > 0 {
+		fo.full.Write(fo.out)
+		fo.out = fo.out[:0]
 	}
 }
 
@@ -130,12 +224,12 @@ func (fo *follower) emit(st *logStream, line []byte) {
 func (fo *follower) finish() {
 	fo.stamp()
 	for _, st := range fo.streams {
-		st.split.Flush(func(line []byte) { fo.emit(st, line) })
+		st.split.Flush(st.emit)
 		if st.f != nil {
 			st.f.Close()
 		}
 	}
-	fo.full.Flush()
+	fo.flush()
 }
 
 // supervise runs until the job has ended (the direct child exited and,
@@ -272,7 +366,7 @@ loop:
 			}
 		case <-flushTimer.C:
 			flushArmed = false
-			fo.full.Flush()
+			fo.flush()
 		case <-timeoutC:
 			select { // an exit that raced the deadline wins: no late signal
 			case e := <-exitC:

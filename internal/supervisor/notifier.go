@@ -80,6 +80,15 @@ func (n *notifier) refresh() {
 	n.match = m
 }
 
+// Wants implements LineHook: a block is offered line by line only if the
+// current output match may match one of its lines.
+func (n *notifier) Wants(stream string, block []byte) bool {
+	if n.stale.Load() {
+		n.refresh()
+	}
+	return n.match != nil && n.match.MayMatch(stream, block)
+}
+
 // Line implements LineHook: it evaluates one complete output line against
 // the current output-match configuration and queues an event on a match.
 func (n *notifier) Line(stream string, line []byte) {
