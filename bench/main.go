@@ -67,6 +67,8 @@ func main() {
 	h.env = append(h.env, "XDG_CONFIG_HOME="+filepath.Join(tmp, "xdg"))
 	help, _ := exec.Command(abs, "--help").Output()
 	h.serve = strings.Contains(string(help), "\n  serve ")
+	runHelp, _ := exec.Command(abs, "run", "--help").Output()
+	h.noFullLog = strings.Contains(string(runHelp), "--no-full-log")
 
 	want := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {

@@ -152,6 +152,8 @@ type harness struct {
 	rows   []row
 	notes  []string
 	serve  bool
+	// noFullLog: this build's run has --no-full-log (P5 adds a reference row).
+	noFullLog bool
 }
 
 // aeEnv is the environment of an agent-exec invocation on root.
