@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -129,6 +130,7 @@ func (h *harness) throughput(root string, w workload, extra []string) (*p5result
 	for r := range h.p5runs {
 		var jr jobRun
 		doJob := func() error {
+			settle()
 			var err error
 			args := append(append([]string{}, extra...), "--")
 			jr, err = h.runJob(root, 10*time.Second, append(args, w.jobArgs...)...)
@@ -140,6 +142,7 @@ func (h *harness) throughput(root string, w workload, extra []string) (*p5result
 			return nil
 		}
 		doBase := func() error {
+			settle()
 			d, err := h.redirect(w, base)
 			if err != nil {
 				return err
@@ -215,6 +218,10 @@ func (h *harness) throughput(root string, w workload, extra []string) (*p5result
 	h.note("%s %s: %d runs; job times %v ms; redirect times %v ms.", id, label, len(aeT), roundAll(aeT), roundAll(baseT))
 	return res, nil
 }
+
+// settle writes back all dirty data before a timed run, so a run does not
+// pay for the write-back of the one before it.
+func settle() { syscall.Sync() }
 
 func roundAll(v []float64) []float64 {
 	out := make([]float64, len(v))
