@@ -48,6 +48,31 @@ func randomOutput(r *rand.Rand, size int) []byte {
 	return b[:size]
 }
 
+// logDir makes a job directory whose stdout.log holds initial (open for
+// appending, as the child has it), with an empty stderr.log and full.log
+// open for the follower; the files are closed at the end of the test.
+func logDir(t *testing.T, initial string) (dir string, stdout, full *os.File) {
+	t.Helper()
+	dir = t.TempDir()
+	stdout, err := os.OpenFile(filepath.Join(dir, store.StdoutLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdout.Close() })
+	if _, err := stdout.WriteString(initial); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, store.StderrLog), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	full, err = os.OpenFile(filepath.Join(dir, store.FullLog), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { full.Close() })
+	return dir, stdout, full
+}
+
 // expected is what the follower must produce from out: the records of a
 // single Splitter fed everything, in full.log form without the timestamp,
 // and the lines offered to a hook that wants everything.
@@ -70,19 +95,8 @@ func expected(out []byte) (records, hooked []string) {
 func TestFollowerMatchesSplitter(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for round := 0; round < 20; round++ {
-		dir := t.TempDir()
 		out := randomOutput(r, 1+r.Intn(2<<20))
-		stdout, err := os.OpenFile(filepath.Join(dir, store.StdoutLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, store.StderrLog), nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		full, err := os.OpenFile(filepath.Join(dir, store.FullLog), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir, stdout, full := logDir(t, "")
 		hook := &recordingHook{wants: func(string, []byte) bool { return true }}
 		fo := newFollower(dir, full, hook)
 		for rest := out; len(rest) > 0; {
@@ -136,27 +150,13 @@ func TestFollowerMatchesSplitter(t *testing.T) {
 // block leaves nothing behind.
 func TestFollowerSkipsUnwantedBlocks(t *testing.T) {
 	for _, noFull := range []bool{false, true} {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, store.StdoutLog), []byte("one\ntwo\nthr"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, store.StderrLog), nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		full, err := os.OpenFile(filepath.Join(dir, store.FullLog), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir, stdout, full := logDir(t, "one\ntwo\nthr")
 		hook := &recordingHook{wants: func(_ string, block []byte) bool { return bytes.Contains(block, []byte("MATCH")) }}
 		fo := newFollower(dir, full, hook)
 		fo.noFull = noFull
 		fo.readAvailable(time.Now().Add(time.Hour))
-		f, err := os.OpenFile(filepath.Join(dir, store.StdoutLog), os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString("ee\nMATCH here\nlast")
-		f.Close()
+		stdout.WriteString("ee\nMATCH here\nlast")
+		stdout.Close()
 		fo.readAvailable(time.Now().Add(time.Hour))
 		fo.finish()
 		data, _ := os.ReadFile(filepath.Join(dir, store.FullLog))
