@@ -82,11 +82,14 @@ func (s *supervisor) handleClusterSignals() {
 const clusterCancelGrace = 2 * time.Second
 
 // yieldToClusterCancel runs before a cluster supervisor records a job
-// killed by a signal. Slurm cancelling a job signals all its processes in
-// no particular order, so the job may die before the supervisor hears of
-// the cancellation; recording "killed" then would hide that the cluster
-// ended the job. Unless our own kill asked for it, wait briefly for the
-// cancellation, and if it comes, leave the state to the reconciler.
+// killed by a signal, or exited with a code over 128 (a shell whose command
+// was killed exits 128+N: CI saw `sh -c 'echo started; sleep 120'`
+// cancelled by scancel recorded as exited instead of backend_lost). Slurm
+// cancelling a job signals all its processes in no particular order, so
+// the job may die before the supervisor hears of the cancellation;
+// recording its end then would hide that the cluster ended the job. Unless
+// our own kill asked for it, wait briefly for the cancellation, and if it
+// comes, leave the state to the reconciler.
 func (s *supervisor) yieldToClusterCancel() {
 	if s.cancelled == nil || killRequested(s.dir) {
 		return

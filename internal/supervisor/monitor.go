@@ -442,8 +442,12 @@ func (s *supervisor) writeTerminal(ws syscall.WaitStatus, at time.Time) {
 	st := *s.state
 	code, sig := proc.ExitOutcome(ws)
 	dur := at.Sub(s.spawnedAt).Milliseconds()
-	if sig != "" {
+	// A shell whose command died of a signal exits 128+N: as telling as
+	// a death by signal when the cluster is cancelling the job.
+	if sig != "" || code != nil && *code > 128 {
 		s.yieldToClusterCancel()
+	}
+	if sig != "" {
 		st.Job.Status = "killed"
 		st.Result.Signal = &sig
 	} else {
