@@ -99,7 +99,7 @@ func (h *harness) p5() error {
 	root := filepath.Join(h.tmp, "p5-root")
 	defer h.reapRoot(root, 10*time.Second)
 	for _, w := range []workload{zeroLoad, yesLoad} {
-		r, err := h.throughput(root, w, nil)
+		r, err := h.throughput(root, w, runP5, nil)
 		if err != nil {
 			return err
 		}
@@ -109,16 +109,25 @@ func (h *harness) p5() error {
 	// the supervisor's work on short lines (every byte again, with a
 	// timestamp per line).
 	if h.noFullLog {
-		if _, err := h.throughput(root, yesLoad, []string{"--no-full-log"}); err != nil {
+		if _, err := h.throughput(root, yesLoad, runNoFullLog, []string{"--no-full-log"}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// throughputKind says which row a throughput run makes.
+type throughputKind int
+
+const (
+	runP5        throughputKind = iota // P5: job vs redirect
+	runNoFullLog                       // P5 reference: the job with --no-full-log
+	runP7                              // P7: the job with a sink and a never-matching pattern, vs P5's job
+)
+
 // throughput runs w h.p5runs times interleaved with its redirect baseline,
 // with extra run flags; it adds the P5 (or P7) row.
-func (h *harness) throughput(root string, w workload, extra []string) (*p5result, error) {
+func (h *harness) throughput(root string, w workload, kind throughputKind, extra []string) (*p5result, error) {
 	ref := filepath.Join(h.tmp, "p5-ref")
 	base := filepath.Join(h.tmp, "p5-base")
 	defer os.Remove(ref)
@@ -189,10 +198,12 @@ func (h *harness) throughput(root string, w workload, extra []string) (*p5result
 	id, target, need := "P5", "≥ 0.9 × redirect", 0.9
 	what := fmt.Sprintf("512 MiB %s: job (redirect %s, %.0f MiB/s vs %.0f MiB/s); stdout.log byte-identical: %v",
 		w.name, fmtMS(res.baseMed), 512/res.aeMed*1000, 512/res.baseMed*1000, identical)
-	reference := len(extra) == 1 && extra[0] == "--no-full-log"
-	if reference {
+	verdictText, label := verdict(rel >= need && identical), w.name
+	switch kind {
+	case runNoFullLog:
 		what = fmt.Sprintf("512 MiB %s with `--no-full-log` (redirect %s); stdout.log byte-identical: %v", w.name, fmtMS(res.baseMed), identical)
-	} else if extra != nil {
+		verdictText, label = "reference", w.name+" --no-full-log"
+	case runP7:
 		id, target, need = "P7", "≥ 0.7 × P5 job", 0.7
 		if p5 := p5results[w.name]; p5 != nil {
 			rel = p5.aeMed / res.aeMed
@@ -202,16 +213,10 @@ func (h *harness) throughput(root string, w workload, extra []string) (*p5result
 			target = "≥ 0.7 × redirect (P5 not run)"
 			what = fmt.Sprintf("%s with sink `sleep 60` and a never-matching pattern (redirect %s); byte-identical: %v", w.name, fmtMS(res.baseMed), identical)
 		}
+		verdictText = verdict(rel >= need && identical)
 	}
 	h.add(row{ID: id, What: what, Median: fmtMS(res.aeMed), P95: fmtMS(pct(aeT, 95)), Target: target,
-		Ratio: fmt.Sprintf("%.2f (throughput %.2f×)", rel/need, rel), Verdict: verdict(rel >= need && identical)})
-	if reference {
-		h.rows[len(h.rows)-1].Verdict = "reference"
-	}
-	label := w.name
-	if reference {
-		label += " --no-full-log"
-	}
+		Ratio: fmt.Sprintf("%.2f (throughput %.2f×)", rel/need, rel), Verdict: verdictText})
 	if mismatch != "" {
 		h.note("%s %s: %s", id, label, mismatch)
 	}
@@ -382,7 +387,7 @@ func (h *harness) p7() error {
 		h.add(row{ID: "P7", What: "sink isolation", Verdict: "skipped (" + why + ")"})
 		return nil
 	}
-	if _, err := h.throughput(root, yesLoad, []string{"--output-pattern", "NEVER-MATCHES-ANY-LINE", "--output-command", "sleep 60"}); err != nil {
+	if _, err := h.throughput(root, yesLoad, runP7, []string{"--output-pattern", "NEVER-MATCHES-ANY-LINE", "--output-command", "sleep 60"}); err != nil {
 		return err
 	}
 	// Terminal-state delay: the overflowing job against the same job

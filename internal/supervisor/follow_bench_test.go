@@ -36,20 +36,12 @@ func BenchmarkFollow(b *testing.B) {
 			if err := os.WriteFile(filepath.Join(dir, store.StderrLog), nil, 0o600); err != nil {
 				b.Fatal(err)
 			}
-			meta := &store.Meta{Job: store.JobRef{ID: "B"}, SchemaVersion: "0.1", Command: []string{"yes"}, CreatedAt: "x",
-				ShellWrapper: []string{"sh", "-c"}}
-			if bc.om != nil {
-				meta.Notification = &store.Notification{OnOutputMatch: bc.om}
-			}
-			if err := store.WriteMeta(dir, meta); err != nil {
-				b.Fatal(err)
-			}
 			full, err := os.OpenFile(filepath.Join(dir, store.FullLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer full.Close()
-			n := newNotifier(&supervisor{dir: dir, id: "B", meta: meta})
+			n := benchNotifier(b, dir, "yes", bc.om)
 			defer n.timer.Stop()
 			b.SetBytes(int64(len(out)))
 			b.ResetTimer()

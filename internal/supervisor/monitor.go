@@ -171,15 +171,8 @@ func (fo *follower) lines(st *logStream, block []byte) {
 		}
 		line := block[:i]
 		block = block[i+1:]
-		if valid {
-			fo.out = append(fo.out, st.prefix...)
-			fo.out = append(fo.out, line...)
-			fo.out = append(fo.out, '\n')
-			if len(fo.out) >= fullChunk {
-				fo.flush()
-			}
-		} else if !fo.noFull {
-			fo.record(st, line)
+		if !fo.noFull {
+			fo.record(st, line, valid)
 		}
 		if hook {
 			fo.hook.Line(st.name, line)
@@ -190,16 +183,17 @@ func (fo *follower) lines(st *logStream, block []byte) {
 // emit handles one record the splitter cut.
 func (fo *follower) emit(st *logStream, line []byte) {
 	if !fo.noFull {
-		fo.record(st, line)
+		fo.record(st, line, false)
 	}
 	if fo.hook != nil {
 		fo.hook.Line(st.name, line)
 	}
 }
 
-// record appends the full.log record of line.
-func (fo *follower) record(st *logStream, line []byte) {
-	if utf8.Valid(line) { // common case: no decoding
+// record appends the full.log record of line; valid says line is already
+// known to be valid UTF-8.
+func (fo *follower) record(st *logStream, line []byte, valid bool) {
+	if valid || utf8.Valid(line) { // common case: no decoding
 		fo.out = append(fo.out, st.prefix...)
 		fo.out = append(fo.out, line...)
 		fo.out = append(fo.out, '\n')

@@ -27,15 +27,7 @@ func BenchmarkNotifierLine(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			dir := b.TempDir()
-			meta := &store.Meta{Job: store.JobRef{ID: "B"}, SchemaVersion: "0.1", Command: []string{"seq"}, CreatedAt: "x",
-				ShellWrapper: []string{"sh", "-c"}}
-			if bc.om != nil {
-				meta.Notification = &store.Notification{OnOutputMatch: bc.om}
-			}
-			if err := store.WriteMeta(dir, meta); err != nil {
-				b.Fatal(err)
-			}
-			n := newNotifier(&supervisor{dir: dir, id: "B", meta: meta})
+			n := benchNotifier(b, dir, "seq", bc.om)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				for _, l := range lines {
@@ -48,4 +40,19 @@ func BenchmarkNotifierLine(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchNotifier writes the meta.json of a job "B" running command, with
+// output matching om (nil: none), in dir and returns its notifier.
+func benchNotifier(b *testing.B, dir, command string, om *store.OutputMatch) *notifier {
+	b.Helper()
+	meta := &store.Meta{Job: store.JobRef{ID: "B"}, SchemaVersion: "0.1", Command: []string{command}, CreatedAt: "x",
+		ShellWrapper: []string{"sh", "-c"}}
+	if om != nil {
+		meta.Notification = &store.Notification{OnOutputMatch: om}
+	}
+	if err := store.WriteMeta(dir, meta); err != nil {
+		b.Fatal(err)
+	}
+	return newNotifier(&supervisor{dir: dir, id: "B", meta: meta})
 }
